@@ -1,0 +1,26 @@
+{
+    "name": "Lead Scoring",
+    "version": "18.0.1.0.0",
+    "summary": "Transparent points scoring of CRM leads with hot/warm/cold tiers, "
+    "recalibrated from won/lost data",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "Lead Suite",
+    "website": "https://github.com/lead-suite/lead-suite",
+    "depends": ["crm"],
+    "data": [
+        "security/lead_scoring_security.xml",
+        "security/ir.model.access.csv",
+        "data/utm_medium_data.xml",
+        "data/lead_scoring_rule_data.xml",
+        "data/ir_cron_data.xml",
+        "views/lead_scoring_rule_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizards/lead_scoring_health_views.xml",
+        "views/lead_scoring_menus.xml",
+    ],
+    "post_init_hook": "_post_init_hook",
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,1 @@
+"""Pure-Python scoring logic: no Odoo import, testable and benchmarkable alone."""

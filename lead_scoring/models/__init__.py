@@ -1,0 +1,4 @@
+from . import res_company
+from . import res_config_settings
+from . import lead_scoring_rule
+from . import crm_lead

@@ -1,0 +1,128 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.osv import expression
+
+from ..core.scoring import RuleStats, gap_narrowed, score_gap, suggest_points
+
+
+class LeadScoringHealth(models.TransientModel):
+    _name = "lead.scoring.health"
+    _description = "Lead Scoring Health"
+
+    date_from = fields.Date(
+        required=True, default=lambda self: fields.Date.context_today(self) - relativedelta(days=90))
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    won_count = fields.Integer(readonly=True)
+    lost_count = fields.Integer(readonly=True)
+    avg_score_won = fields.Float(readonly=True, digits=(16, 1))
+    avg_score_lost = fields.Float(readonly=True, digits=(16, 1))
+    score_gap = fields.Float(readonly=True, digits=(16, 1), help="Average score of won minus lost leads.")
+    previous_score_gap = fields.Float(
+        readonly=True, digits=(16, 1),
+        help="The same gap over the previous period of equal length.")
+    gap_warning = fields.Char(readonly=True)
+    line_ids = fields.One2many("lead.scoring.health.line", "health_id", readonly=True)
+
+    def _closed_leads(self, date_from, date_to):
+        """(won, lost) closed leads of the period: won, or lost with a reason."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        start = fields.Datetime.to_datetime(date_from)
+        end = fields.Datetime.to_datetime(date_to) + relativedelta(days=1)
+        base = [("company_id", "in", [self.company_id.id, False]),
+                ("date_closed", ">=", start), ("date_closed", "<", end)]
+        won = Lead.search(expression.AND([base, [("active", "=", True), ("probability", "=", 100)]]))
+        lost = Lead.search(expression.AND([base, [
+            ("active", "=", False), ("probability", "=", 0), ("lost_reason_id", "!=", False)]]))
+        return won, lost
+
+    def action_compute(self):
+        self.ensure_one()
+        won, lost = self._closed_leads(self.date_from, self.date_to)
+        avg_won, avg_lost, gap = score_gap(won.mapped("lead_score"), lost.mapped("lead_score"))
+        length = (self.date_to - self.date_from).days + 1
+        prev_won, prev_lost = self._closed_leads(
+            self.date_from - relativedelta(days=length), self.date_from - relativedelta(days=1))
+        prev_gap = None
+        if prev_won and prev_lost:
+            prev_gap = score_gap(prev_won.mapped("lead_score"), prev_lost.mapped("lead_score"))[2]
+        warning = False
+        if prev_gap is not None and gap_narrowed(gap, prev_gap):
+            warning = _(
+                "The score gap between won and lost leads narrowed from %(prev).1f to %(cur).1f "
+                "points against the previous %(days)s days: the rules predict less than before. "
+                "Review the suggestions below.", prev=prev_gap, cur=gap, days=length)
+        rules = self.env["lead.scoring.rule"].search(
+            [("company_id", "in", [self.company_id.id, False])])
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        lines = [fields.Command.clear()]
+        for rule in rules:  # one query per rule over all closed leads
+            matched = Lead.search([("id", "in", (won | lost).ids)] + rule._get_domain())
+            stats = RuleStats(
+                rule_id=rule.id, points=rule.points,
+                matched_won=len(matched & won), matched_lost=len(matched & lost),
+                total_won=len(won), total_lost=len(lost))
+            lines.append(fields.Command.create({
+                "rule_id": rule.id,
+                "current_points": rule.points,
+                "matched_count": stats.matched,
+                "matched_won": stats.matched_won,
+                "win_rate_with": stats.win_rate_with * 100,
+                "win_rate_without": stats.win_rate_without * 100,
+                "lift": stats.lift if stats.lift not in (None, float("inf")) else 0.0,
+                "suggested_points": suggest_points(stats),
+            }))
+        self.write({
+            "won_count": len(won), "lost_count": len(lost),
+            "avg_score_won": avg_won, "avg_score_lost": avg_lost, "score_gap": gap,
+            "previous_score_gap": prev_gap or 0.0, "gap_warning": warning,
+            "line_ids": lines,
+        })
+        return self._reopen()
+
+    def action_apply_suggestions(self):
+        self.ensure_one()
+        changed = self.line_ids.filtered(lambda l: l.suggested_points != l.rule_id.points)
+        for line in changed:
+            old = line.rule_id.points
+            line.rule_id.points = line.suggested_points
+            line.rule_id.message_post(body=_(
+                "Points recalibrated from %(old)s to %(new)s using %(won)s won and %(lost)s lost "
+                "leads closed between %(start)s and %(end)s: win rate %(with_rate).0f%% with the "
+                "signal, %(without_rate).0f%% without.",
+                old=old, new=line.suggested_points, won=self.won_count, lost=self.lost_count,
+                start=self.date_from, end=self.date_to,
+                with_rate=line.win_rate_with, without_rate=line.win_rate_without))
+        return self.action_compute()
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+            "name": _("Scoring Health"),
+        }
+
+    @api.model
+    def action_open(self):
+        health = self.create({})
+        return health.action_compute()
+
+
+class LeadScoringHealthLine(models.TransientModel):
+    _name = "lead.scoring.health.line"
+    _description = "Lead Scoring Health per Rule"
+    _order = "id"
+
+    health_id = fields.Many2one("lead.scoring.health", required=True, ondelete="cascade")
+    rule_id = fields.Many2one("lead.scoring.rule", required=True, ondelete="cascade")
+    current_points = fields.Integer()
+    matched_count = fields.Integer(string="Leads Matched")
+    matched_won = fields.Integer(string="Won Among Matched")
+    win_rate_with = fields.Float(string="Win Rate With (%)", digits=(16, 1))
+    win_rate_without = fields.Float(string="Win Rate Without (%)", digits=(16, 1))
+    lift = fields.Float(digits=(16, 2), help="Win rate with the signal / win rate without it.")
+    suggested_points = fields.Integer()
