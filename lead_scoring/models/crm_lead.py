@@ -1,6 +1,7 @@
 from ast import literal_eval
 
 from odoo import _, api, fields, models, tools
+from odoo.tools import SQL
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
@@ -77,7 +78,7 @@ class CrmLead(models.Model):
                 domain = [("id", "in", stored.ids)] + rule._get_domain()
                 if rule.company_id:
                     domain = expression.AND([domain, [("company_id", "=", rule.company_id.id)]])
-                matches.append((rule, set(Lead.search(domain).ids)))
+                matches.append((rule, set(Lead.search(domain, order="id").ids)))
         new = self - stored
         if new:
             # unsaved form: evaluate in Python so the score previews live
@@ -89,38 +90,26 @@ class CrmLead(models.Model):
         by_key = {}
         for rule, ids in matches:
             by_key.setdefault(rule.id, (rule.name, rule.points, set()))[2].update(ids)
-        results = score_leads(self.ids, [by_key[r.id] for r in rules if r.id in by_key])
-        hot_ids = []
+        results = score_leads(self._ids, [by_key[r.id] for r in rules if r.id in by_key])
         for lead in self:
             result = results[lead.id]
             company = lead.company_id or self.env.company
-            tier = tier_for(result.score, company.lead_hot_threshold, company.lead_warm_threshold)
             lead.lead_score = result.score
-            lead.lead_tier = tier
+            lead.lead_tier = tier_for(
+                result.score, company.lead_hot_threshold, company.lead_warm_threshold)
             lead.lead_score_detail = result.detail()
             lead.lead_score_date = now
-            if tier == "hot":
-                hot_ids.append(lead.id)
-        stored_hot = [i for i in hot_ids if isinstance(i, int)]
-        if stored_hot:
-            self._lead_scoring_raise_priority(stored_hot)
 
-    def _lead_scoring_raise_priority(self, lead_ids):
-        """Give leads that just became hot the highest priority (3 stars).
+    def _lead_scoring_raise_priority(self, old_tiers):
+        """Give the leads that just became hot the highest priority (3 stars).
 
-        Runs before the new tier is flushed, so the tier in the table is still
-        the old one: only leads *becoming* hot are raised, and a salesperson
-        lowering a hot lead's stars is not overruled at every rescoring.
+        Only a lead *becoming* hot is raised: a salesperson who lowers the stars
+        of a hot lead is not overruled at every rescoring.
         """
-        self.env["crm.lead"].flush_model(["priority"])
-        self.env.cr.execute("""
-            UPDATE crm_lead SET priority = '3'
-             WHERE id = ANY(%s) AND priority IS DISTINCT FROM '3'
-               AND lead_tier IS DISTINCT FROM 'hot'
-         RETURNING id""", [lead_ids])
-        raised = [row[0] for row in self.env.cr.fetchall()]
+        raised = self.filtered(lambda l: l.lead_tier == "hot" and old_tiers.get(l.id) != "hot"
+                               and l.priority != "3")
         if raised:
-            self.env["crm.lead"].browse(raised).invalidate_recordset(["priority"])
+            raised.write({"priority": "3"})
 
     @api.depends("lead_budget", "company_id.lead_budget_fit_min")
     def _compute_lead_budget_fit(self):
@@ -146,12 +135,22 @@ class CrmLead(models.Model):
         rules = self.env["lead.scoring.rule"].sudo().search([])
         return frozenset(rules._read_fields())
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        leads._lead_scoring_raise_priority({})
+        return leads
+
     def write(self, vals):
+        rule_fields = set(vals) & self._lead_scoring_rule_fields()
+        if not rule_fields or "priority" in vals:
+            return super().write(vals)
+        old_tiers = {lead.id: lead.lead_tier for lead in self}
         res = super().write(vals)
         # a custom rule may read a field outside the static triggers
-        extra = (set(vals) & self._lead_scoring_rule_fields()) - set(SCORE_TRIGGERS)
-        if extra:
+        if rule_fields - set(SCORE_TRIGGERS):
             self._lead_scoring_mark_to_compute()
+        self._lead_scoring_raise_priority(old_tiers)
         return res
 
     def _lead_scoring_mark_to_compute(self):
@@ -160,8 +159,11 @@ class CrmLead(models.Model):
 
     def action_lead_rescore(self):
         """Recompute the score of these leads now."""
+        old_tiers = dict(self.env.execute_query(SQL(
+            "SELECT id, lead_tier FROM crm_lead WHERE id = ANY(%s)", self.ids))) if self else {}
         self._lead_scoring_mark_to_compute()
         self.flush_recordset(list(SCORE_FIELDS))
+        self._lead_scoring_raise_priority(old_tiers)
         return True
 
     # ------------------------------------------------------------------
@@ -169,31 +171,25 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _lead_scoring_request_rescore(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "lead_scoring.rescore_after", fields.Datetime.to_string(fields.Datetime.now()))
+        """Rescore every open lead soon: (re)start the cron's walk from the first id."""
+        self.env["ir.config_parameter"].sudo().set_param("lead_scoring.rescore_from_id", "0")
         cron = self.env.ref("lead_scoring.ir_cron_lead_rescore", raise_if_not_found=False)
         if cron:
             cron._trigger()
 
     @api.model
-    def _lead_scoring_rescore_domain(self):
-        since = self.env["ir.config_parameter"].sudo().get_param("lead_scoring.rescore_after")
-        if not since:
-            return None
-        return [
-            ("active", "=", True), ("probability", "<", 100),
-            "|", ("lead_score_date", "=", False), ("lead_score_date", "<=", since),
-        ]
-
-    @api.model
     def _cron_lead_scoring_rescore(self, batch_size=1000):
-        domain = self._lead_scoring_rescore_domain()
-        if domain is None:
+        """Rescore open leads by batches of ids, reporting progress to the cron."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        cursor = ICP.get_param("lead_scoring.rescore_from_id")
+        if not cursor:
             return
         Lead = self.sudo().with_context(active_test=False, tracking_disable=True)
+        domain = [("active", "=", True), ("probability", "<", 100), ("id", ">", int(cursor))]
         leads = Lead.search(domain, limit=batch_size, order="id")
         leads.action_lead_rescore()
-        remaining = Lead.search_count(domain) if len(leads) == batch_size else 0
+        remaining = 0
+        if len(leads) == batch_size:
+            remaining = Lead.search_count([("id", ">", leads[-1].id)] + domain[:2])
+        ICP.set_param("lead_scoring.rescore_from_id", str(leads[-1].id) if remaining else False)
         self.env["ir.cron"]._notify_progress(done=len(leads), remaining=remaining)
-        if not remaining:
-            self.env["ir.config_parameter"].sudo().set_param("lead_scoring.rescore_after", False)

@@ -1,17 +1,35 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    lead_hot_threshold = fields.Integer(
-        related="company_id.lead_hot_threshold", readonly=False)
-    lead_warm_threshold = fields.Integer(
-        related="company_id.lead_warm_threshold", readonly=False)
+    # Not related fields: the two thresholds are checked together, so they are
+    # written to the company in one write (a related field writes one by one).
+    lead_hot_threshold = fields.Integer(string="Hot Lead Threshold")
+    lead_warm_threshold = fields.Integer(string="Warm Lead Threshold")
     lead_budget_fit_min = fields.Monetary(
         related="company_id.lead_budget_fit_min", readonly=False,
         currency_field="lead_company_currency_id")
     lead_company_currency_id = fields.Many2one(related="company_id.currency_id")
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        company = self.env.company
+        res.update(lead_hot_threshold=company.lead_hot_threshold,
+                   lead_warm_threshold=company.lead_warm_threshold)
+        return res
+
+    def set_values(self):
+        super().set_values()
+        company = self.company_id
+        vals = {
+            "lead_hot_threshold": self.lead_hot_threshold,
+            "lead_warm_threshold": self.lead_warm_threshold,
+        }
+        if any(company[key] != value for key, value in vals.items()):
+            company.write(vals)
 
     def action_lead_scoring_rules(self):
         return self.env["ir.actions.act_window"]._for_xml_id(

@@ -1,0 +1,2 @@
+from . import test_lead_scoring
+from . import test_lead_scoring_health

@@ -16,11 +16,11 @@ class LeadScoringHealth(models.TransientModel):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     won_count = fields.Integer(readonly=True)
     lost_count = fields.Integer(readonly=True)
-    avg_score_won = fields.Float(readonly=True, digits=(16, 1))
-    avg_score_lost = fields.Float(readonly=True, digits=(16, 1))
-    score_gap = fields.Float(readonly=True, digits=(16, 1), help="Average score of won minus lost leads.")
+    avg_score_won = fields.Float(readonly=True, digits=(16, 2))
+    avg_score_lost = fields.Float(readonly=True, digits=(16, 2))
+    score_gap = fields.Float(readonly=True, digits=(16, 2), help="Average score of won minus lost leads.")
     previous_score_gap = fields.Float(
-        readonly=True, digits=(16, 1),
+        readonly=True, digits=(16, 2),
         help="The same gap over the previous period of equal length.")
     gap_warning = fields.Char(readonly=True)
     line_ids = fields.One2many("lead.scoring.health.line", "health_id", readonly=True)
@@ -122,7 +122,7 @@ class LeadScoringHealthLine(models.TransientModel):
     current_points = fields.Integer()
     matched_count = fields.Integer(string="Leads Matched")
     matched_won = fields.Integer(string="Won Among Matched")
-    win_rate_with = fields.Float(string="Win Rate With (%)", digits=(16, 1))
-    win_rate_without = fields.Float(string="Win Rate Without (%)", digits=(16, 1))
+    win_rate_with = fields.Float(string="Win Rate With (%)", digits=(16, 2))
+    win_rate_without = fields.Float(string="Win Rate Without (%)", digits=(16, 2))
     lift = fields.Float(digits=(16, 2), help="Win rate with the signal / win rate without it.")
     suggested_points = fields.Integer()

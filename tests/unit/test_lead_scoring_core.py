@@ -1,0 +1,96 @@
+"""Pure tests of the scoring arithmetic (no Odoo)."""
+import pytest
+from hypothesis import given, strategies as st
+
+from lead_scoring_core.scoring import (
+    RuleStats, ThresholdError, check_thresholds, fields_of_domain, gap_narrowed,
+    score_gap, score_leads, suggest_points, tier_for,
+)
+
+DEFAULT_TABLE = [
+    ("Phone number given", 10), ("Budget stated", 15), ("Timeline given", 20),
+    ("Replied to 2+ messages", 10), ("Meeting requested", 25), ("Referral", 15),
+    ("Paid ad", 5), ("Budget fits", 15), ("Decision maker", 10), ("Competitor", 10),
+]
+
+
+def test_example_from_the_guide_is_hot():
+    matches = [(name, pts, {1} if name in ("Phone number given", "Budget stated",
+                                            "Timeline given", "Meeting requested") else set())
+               for name, pts in DEFAULT_TABLE]
+    result = score_leads([1], matches)[1]
+    assert result.score == 70
+    assert tier_for(result.score, 60, 30) == "hot"
+    assert "Meeting requested: +25" in result.detail()
+
+
+def test_tiers_at_the_boundaries():
+    assert tier_for(60, 60, 30) == "hot"
+    assert tier_for(59, 60, 30) == "warm"
+    assert tier_for(30, 60, 30) == "warm"
+    assert tier_for(29, 60, 30) == "cold"
+    assert tier_for(-15, 60, 30) == "cold"
+
+
+def test_negative_points_lower_the_score():
+    result = score_leads([7], [("Phone", 10, {7}), ("Student", -25, {7})])[7]
+    assert result.score == -15
+    assert result.detail() == "Phone: +10\nStudent: -25"
+
+
+def test_unmatched_lead_scores_zero_and_says_so():
+    result = score_leads([3], [("Phone", 10, {4})])
+    assert result[3].score == 0
+    assert result[3].detail() == "No scoring rule matched."
+    assert 4 not in result  # ids outside the batch are ignored
+
+
+@pytest.mark.parametrize("hot,warm", [(30, 30), (30, 45), (50, -1)])
+def test_invalid_thresholds_are_refused(hot, warm):
+    with pytest.raises(ThresholdError):
+        check_thresholds(hot, warm)
+
+
+def test_valid_thresholds_pass():
+    check_thresholds(60, 30)
+
+
+@given(st.integers(-500, 500), st.integers(1, 200), st.integers(0, 199))
+def test_tier_is_monotonic(score, hot, warm):
+    if warm >= hot:
+        return
+    order = {"cold": 0, "warm": 1, "hot": 2}
+    assert order[tier_for(score, hot, warm)] <= order[tier_for(score + 1, hot, warm)]
+
+
+def test_rule_stats_and_lift():
+    # 20 won, 20 lost; the signal is on 15 won and 5 lost
+    stats = RuleStats(1, 10, matched_won=15, matched_lost=5, total_won=20, total_lost=20)
+    assert stats.win_rate_with == pytest.approx(0.75)
+    assert stats.win_rate_without == pytest.approx(0.25)
+    assert stats.lift == pytest.approx(3.0)
+    assert suggest_points(stats) > 20  # more than doubling the win rate
+
+
+def test_useless_signal_is_suggested_zero_and_harmful_negative():
+    same = RuleStats(1, 10, matched_won=10, matched_lost=10, total_won=20, total_lost=20)
+    assert suggest_points(same) == 0
+    harmful = RuleStats(2, 10, matched_won=2, matched_lost=18, total_won=20, total_lost=20)
+    assert suggest_points(harmful) < 0
+
+
+def test_too_little_data_keeps_current_points():
+    stats = RuleStats(1, 25, matched_won=2, matched_lost=1, total_won=20, total_lost=20)
+    assert suggest_points(stats) == 25
+
+
+def test_score_gap_and_narrowing():
+    assert score_gap([80, 60], [20, 40]) == (70.0, 30.0, 40.0)
+    assert gap_narrowed(20, 40)
+    assert not gap_narrowed(39, 40)
+    assert not gap_narrowed(10, None)
+
+
+def test_fields_of_domain():
+    assert fields_of_domain(["|", ("phone", "!=", False), ("partner_id.phone", "!=", False),
+                             ("lead_budget", ">", 0)]) == {"phone", "partner_id", "lead_budget"}
