@@ -1,0 +1,241 @@
+"""Meta webhook payloads (WhatsApp Cloud API, Messenger, Instagram, Lead Ads).
+
+``split_delivery`` cuts one delivery into inbox items — one per element of
+``entry[]`` x ``changes[]`` x ``messages[]``/``statuses[]`` or ``messaging[]``
+— each with a stable external id (wamid, mid, leadgen_id...) so a redelivery is
+recognised, and a payload in Meta's own shape holding only that element.
+``parse_*`` turn one stored item back into plain values for processing.
+"""
+import hashlib
+import json
+
+WA_MESSAGE = "whatsapp_message"
+WA_STATUS = "whatsapp_status"
+LEADGEN = "leadgen"
+MESSENGER = "messenger"
+INSTAGRAM = "instagram"
+ECHO = "echo"
+UNKNOWN = "unknown"
+
+KINDS = [WA_MESSAGE, WA_STATUS, LEADGEN, MESSENGER, INSTAGRAM, ECHO, UNKNOWN]
+
+
+class PayloadError(ValueError):
+    """The body is not a Meta delivery we can read."""
+
+
+def _digest(value):
+    raw = value if isinstance(value, bytes) else json.dumps(
+        value, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()[:40]
+
+
+def load_body(body):
+    """Decode the raw body; raise PayloadError with a short reason."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PayloadError("body is not UTF-8") from None
+    if not body or not body.strip():
+        raise PayloadError("empty body")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise PayloadError("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise PayloadError("JSON body must be an object")
+    return data
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else []
+
+
+def split_delivery(data):
+    """Return ``[(kind, external_id, payload_dict)]`` for every element of a delivery."""
+    obj = data.get("object")
+    items = []
+    for entry in _as_list(data.get("entry")):
+        if not isinstance(entry, dict):
+            continue
+        head = {k: entry[k] for k in ("id", "time") if k in entry}
+        for change in _as_list(entry.get("changes")):
+            if not isinstance(change, dict):
+                continue
+            field = change.get("field")
+            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            if field == "messages" and obj == "whatsapp_business_account":
+                meta = {k: value[k] for k in ("messaging_product", "metadata") if k in value}
+                contacts = _as_list(value.get("contacts"))
+                for message in _as_list(value.get("messages")):
+                    if not isinstance(message, dict):
+                        continue
+                    sender = message.get("from") or message.get("from_user_id")
+                    contact = [c for c in contacts if isinstance(c, dict) and sender in (
+                        c.get("wa_id"), c.get("user_id"))] or contacts[:1]
+                    val = dict(meta, contacts=contact, messages=[message])
+                    ext = message.get("id") or "wa:" + _digest(message)
+                    items.append((WA_MESSAGE, ext, _wrap(obj, head, field, val)))
+                for status in _as_list(value.get("statuses")):
+                    if not isinstance(status, dict):
+                        continue
+                    val = dict(meta, statuses=[status])
+                    ext = "status:%s:%s" % (status.get("id") or _digest(status), status.get("status"))
+                    items.append((WA_STATUS, ext, _wrap(obj, head, field, val)))
+                if not value.get("messages") and not value.get("statuses"):
+                    items.append((UNKNOWN, "change:" + _digest(change), _wrap(obj, head, field, value)))
+            elif field == "leadgen":
+                ext = str(value.get("leadgen_id") or "leadgen:" + _digest(value))
+                items.append((LEADGEN, ext, _wrap(obj, head, field, value)))
+            else:
+                items.append((UNKNOWN, "change:" + _digest(change), _wrap(obj, head, field, value)))
+        for event in _as_list(entry.get("messaging")):
+            if not isinstance(event, dict):
+                continue
+            message = event.get("message") if isinstance(event.get("message"), dict) else {}
+            postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
+            if message.get("is_echo"):
+                kind = ECHO
+            else:
+                kind = INSTAGRAM if obj == "instagram" else MESSENGER
+            ext = message.get("mid") or postback.get("mid") or "msg:" + _digest(event)
+            items.append((kind, ext, dict({"object": obj}, entry=[dict(head, messaging=[event])])))
+    return items
+
+
+def _wrap(obj, head, field, value):
+    return {"object": obj, "entry": [dict(head, changes=[{"field": field, "value": value}])]}
+
+
+def _first_change_value(payload):
+    entry = _as_list(payload.get("entry"))[0]
+    return entry["changes"][0]["value"], entry
+
+
+def _wa_text(message):
+    mtype = message.get("type") or "text"
+    body = message.get(mtype) if isinstance(message.get(mtype), dict) else {}
+    if mtype == "text":
+        return (message.get("text") or {}).get("body") or ""
+    if mtype in ("image", "video", "document", "audio", "sticker"):
+        caption = body.get("caption") or body.get("filename") or ""
+        return ("[%s] %s" % (mtype, caption)).strip()
+    if mtype == "location":
+        lat, lng = body.get("latitude"), body.get("longitude")
+        label = " ".join(x for x in (body.get("name"), body.get("address")) if x)
+        link = "https://maps.google.com/?q=%s,%s" % (lat, lng)
+        return ("[location] %s %s" % (label, link)).replace("  ", " ")
+    if mtype == "button":
+        return body.get("text") or ""
+    if mtype == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        return reply.get("title") or ""
+    if mtype == "reaction":
+        return "[reaction] %s" % (body.get("emoji") or "")
+    if mtype == "contacts":
+        names = [((c.get("name") or {}).get("formatted_name") or "") for c in _as_list(message.get("contacts"))]
+        return "[contacts] %s" % ", ".join(n for n in names if n)
+    return "[%s]" % mtype
+
+
+def parse_whatsapp_message(payload):
+    """Plain values of one stored WhatsApp message item."""
+    value, _entry = _first_change_value(payload)
+    message = value["messages"][0]
+    contact = (_as_list(value.get("contacts")) or [{}])[0]
+    wa_id = contact.get("wa_id") or message.get("from")
+    user_id = contact.get("user_id") or message.get("from_user_id")
+    referral = message.get("referral") if isinstance(message.get("referral"), dict) else {}
+    try:
+        timestamp = int(message.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        timestamp = 0
+    return {
+        "wamid": message.get("id"),
+        "wa_id": wa_id,
+        "contact_ref": wa_id or user_id,
+        "user_id": user_id,
+        "name": (contact.get("profile") or {}).get("name"),
+        "type": message.get("type") or "text",
+        "text": _wa_text(message),
+        "timestamp": timestamp,
+        "phone_number_id": (value.get("metadata") or {}).get("phone_number_id"),
+        "referral": {
+            "ad_id": referral.get("source_id"),
+            "source_type": referral.get("source_type"),
+            "headline": referral.get("headline"),
+            "source_url": referral.get("source_url"),
+            "body": referral.get("body"),
+        } if referral else {},
+    }
+
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def parse_whatsapp_status(payload):
+    value, _entry = _first_change_value(payload)
+    status = value["statuses"][0]
+    errors = _as_list(status.get("errors"))
+    error = ""
+    if errors:
+        err = errors[0] if isinstance(errors[0], dict) else {}
+        error = err.get("title") or err.get("message") or ""
+        detail = (err.get("error_data") or {}).get("details")
+        if detail:
+            error = "%s: %s" % (error, detail)
+    return {"wamid": status.get("id"), "status": status.get("status"),
+            "recipient": status.get("recipient_id"), "error": error}
+
+
+def status_moves_forward(current, new):
+    """Statuses arrive out of order: never go back from read to delivered."""
+    if new not in STATUS_RANK:
+        return False
+    if new == "failed":
+        return current in (None, False, "", "sent", "delivered")
+    return STATUS_RANK.get(current or "", 0) < STATUS_RANK[new] and current != "failed"
+
+
+def parse_leadgen(payload):
+    value, _entry = _first_change_value(payload)
+    return {k: str(value[k]) for k in ("leadgen_id", "page_id", "form_id", "ad_id", "adgroup_id")
+            if value.get(k) is not None}
+
+
+def parse_messaging(payload):
+    """Messenger / Instagram DM item."""
+    entry = payload["entry"][0]
+    event = entry["messaging"][0]
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
+    referral = event.get("referral") or message.get("referral") or postback.get("referral") or {}
+    text = message.get("text") or ""
+    if not text and message.get("quick_reply"):
+        text = message["quick_reply"].get("payload") or ""
+    for att in _as_list(message.get("attachments")):
+        if isinstance(att, dict):
+            url = (att.get("payload") or {}).get("url") or ""
+            text = ("%s\n[%s] %s" % (text, att.get("type") or "file", url)).strip()
+    if not text and postback:
+        text = postback.get("title") or postback.get("payload") or ""
+    ads = referral.get("ads_context_data") or {}
+    try:
+        timestamp = int(event.get("timestamp") or 0) // 1000 if int(event.get("timestamp") or 0) > 10 ** 11 \
+            else int(event.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        timestamp = 0
+    return {
+        "mid": message.get("mid") or postback.get("mid"),
+        "contact_ref": (event.get("sender") or {}).get("id"),
+        "recipient": (event.get("recipient") or {}).get("id"),
+        "text": text,
+        "timestamp": timestamp,
+        "referral": {
+            "ad_id": referral.get("ad_id"),
+            "source_type": referral.get("source") or referral.get("type"),
+            "headline": ads.get("ad_title") or referral.get("ref"),
+            "source_url": ads.get("photo_url") or ads.get("video_url"),
+        } if referral else {},
+    }
