@@ -1,0 +1,1 @@
+"""Pure-Python decision logic of lead_distribution (no Odoo import)."""

@@ -1,0 +1,261 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
+
+from ..core.territory import match_territory
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    lead_skill_ids = fields.Many2many(
+        "lead.skill", "crm_lead_lead_skill_rel", "lead_id", "skill_id", string="Required Skills",
+        help="Skills the salesperson needs for this lead, e.g. Mandarin.")
+    lead_territory_id = fields.Many2one(
+        "lead.territory", string="Territory", compute="_compute_lead_territory_id",
+        store=True, readonly=False, index="btree_not_null",
+        help="Computed from country, state, postcode and city; editable.")
+    lead_routing_pending = fields.Boolean(
+        string="Waiting for Routing", copy=False, readonly=True, index="btree_not_null",
+        help="A routing rule matched but nobody was available: the backlog job "
+        "routes it as soon as someone is.")
+    lead_assignment_log_ids = fields.One2many(
+        "lead.assignment.log", "lead_id", string="Assignment History", readonly=True)
+
+    @api.depends("country_id", "state_id", "zip", "city", "company_id")
+    def _compute_lead_territory_id(self):
+        territories = self.env["lead.territory"]._lead_distribution_territories()
+        if not territories:  # no territory defined: nothing to do, no query
+            return
+        for lead in self:
+            lead.lead_territory_id = match_territory(
+                territories, lead.country_id.id or 0, lead.state_id.id or 0,
+                lead.zip or "", lead.city or "", lead.company_id.id or 0) or False
+
+    # ------------------------------------------------------------------
+    # Configuration (ormcached: zero queries on create when nothing to do)
+    # ------------------------------------------------------------------
+    @api.model
+    @tools.ormcache("company_id")
+    def _lead_distribution_config(self, company_id):
+        """(instant routing enabled, active rule ids in order) of a company."""
+        company = self.env["res.company"].sudo().browse(company_id)
+        rules = self.env["lead.routing.rule"].sudo().search([("company_id", "=", company_id)])
+        return bool(company.lead_distribution_instant), tuple(rules.ids)
+
+    # ------------------------------------------------------------------
+    # Create / write
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        explicit = bool(self.env.context.get("default_user_id"))
+        to_route = [not explicit and not vals.get("user_id") for vals in vals_list]
+        if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
+            default_company = self.env.company.id
+            for vals, flag in zip(vals_list, to_route):
+                if not flag:
+                    continue
+                instant, rule_ids = self._lead_distribution_config(vals.get("company_id") or default_company)
+                if rule_ids and not instant:
+                    # instant routing off: the lead waits, unassigned, for the backlog job
+                    vals.update(user_id=False, lead_routing_pending=True)
+        leads = super().create(vals_list)
+        if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
+            candidates = self.browse([lead.id for lead, flag in zip(leads, to_route) if flag])
+            routable = candidates.filtered(
+                lambda l: all(self._lead_distribution_config((l.company_id or self.env.company).id)))
+            if routable:
+                routable.with_context(lead_distribution_creating=True)._lead_distribution_route(kind="auto")
+        return leads
+
+    def write(self, vals):
+        if not self.env.su and not self.env.context.get("lead_distribution_routing"):
+            self._lead_distribution_check_owner(vals)
+        return super().write(vals)
+
+    def _lead_distribution_check_owner(self, vals):
+        """A salesperson cannot take or edit a lead owned by someone else.
+
+        Salespeople limited to their own documents are already stopped by
+        crm's record rule; this covers "all documents" salespeople, who may
+        read every lead but only edit their own or unassigned ones.  Managers
+        reassign.  Costs no query for managers (has_group is cached).
+        """
+        user = self.env.user
+        if user._is_public() or user.has_group("sales_team.group_sale_manager") \
+                or not user.has_group("sales_team.group_sale_salesman"):
+            return
+        others = self.filtered(lambda l: l.user_id and l.user_id != user)
+        if others:
+            raise AccessError(_(
+                "Only sales managers can edit or reassign leads owned by someone else "
+                "(%(leads)s owned by %(owners)s).",
+                leads=", ".join(others[:3].mapped("name")),
+                owners=", ".join(others.user_id.mapped("name"))))
+
+    # ------------------------------------------------------------------
+    # Routing (public contract used by lead_sla and the wizards)
+    # ------------------------------------------------------------------
+    def _lead_distribution_route(self, kind="auto", exclude_users=None, reason=None):
+        """Route ``self`` through the active rules, as at creation.
+
+        :param kind: log kind: auto, manual, sla or transfer
+        :param exclude_users: res.users removed from every pool (and fallback)
+        :param reason: optional prefix of the logged reason
+        :return: {lead_id: user_id or False}
+        Assignment is an ORM write per target (user, team), one log per
+        routed lead and a one-line chatter note. Leads no rule matches are
+        left untouched (False).
+        """
+        result = dict.fromkeys(self.ids, False)
+        leads = self.sudo().exists()
+        if not leads:
+            return result
+        now = self.env.context.get("lead_distribution_now") or fields.Datetime.now()
+        exclude_ids = set(exclude_users.ids) if exclude_users else set()
+        backlog = bool(self.env.context.get("lead_distribution_backlog"))
+        by_company = defaultdict(lambda: self.env["crm.lead"].sudo())
+        for lead in leads:
+            by_company[(lead.company_id or self.env.company).id] |= lead
+        Rule = self.env["lead.routing.rule"].sudo()
+        for company_id, company_leads in by_company.items():
+            rule_ids = self._lead_distribution_config(company_id)[1]
+            if not rule_ids:
+                if backlog:
+                    company_leads.with_context(lead_distribution_routing=True).write(
+                        {"lead_routing_pending": False})
+                continue
+            rules = Rule.browse(rule_ids)
+            decisions, touched = rules._route_leads(
+                company_leads, now, exclude_user_ids=exclude_ids, prefix=reason)
+            rules._save_rotation(touched, decisions)
+            unmatched = company_leads - self.env["crm.lead"].sudo().concat(*[d["lead"] for d in decisions])
+            if backlog and unmatched:
+                unmatched.with_context(lead_distribution_routing=True).write({"lead_routing_pending": False})
+            if backlog:
+                # still nobody available: keep waiting quietly (logged once already)
+                decisions = [d for d in decisions if d["user"]]
+            self._lead_distribution_apply(decisions, kind, now)
+            for d in decisions:
+                result[d["lead"].id] = d["user"].id if d["user"] else False
+        return result
+
+    @api.model
+    def _lead_distribution_apply(self, decisions, kind, now):
+        if not decisions:
+            return
+        instant = kind == "auto" and not self.env.context.get("lead_distribution_backlog")
+        previous = {d["lead"].id: d["lead"].user_id for d in decisions}
+        groups = defaultdict(list)
+        for d in decisions:
+            groups[(d["user"].id if d["user"] else False, d["team"].id)].append(d["lead"].id)
+        Lead = self.env["crm.lead"].sudo().with_context(lead_distribution_routing=True)
+        for (user_id, team_id), ids in groups.items():
+            Lead.browse(ids).write({
+                "user_id": user_id, "team_id": team_id, "lead_routing_pending": not user_id,
+            })
+        creating = self.env.context.get("lead_distribution_creating")
+        self.env["lead.assignment.log"].sudo().create([{
+            "lead_id": d["lead"].id,
+            "user_id": d["user"].id if d["user"] else False,
+            "previous_user_id": False if creating else previous[d["lead"].id].id,
+            "team_id": d["team"].id,
+            "rule_id": d["rule"].id,
+            "strategy": d["strategy"],
+            "kind": kind,
+            "reason": d["reason"],
+            "date": now,
+            "company_id": d["lead"].company_id.id or self.env.company.id,
+        } for d in decisions])
+        bodies = {}
+        for d in decisions:
+            target = d["user"].name if d["user"] else _("nobody (waiting in %s)", d["team"].name)
+            bodies[d["lead"].id] = Markup("<p>%s</p>") % _(
+                "Routed to %(user)s by rule '%(rule)s': %(reason)s",
+                user=target, rule=d["rule"].name, reason=d["reason"])
+        Lead.browse(list(bodies))._message_log_batch(bodies)
+        # team leaders hear about leads nobody could take
+        for d in decisions:
+            leader = d["team"].user_id
+            if not d["user"] and leader:
+                d["lead"].message_post(
+                    body=_("No salesperson of %(team)s is available for this lead; it waits "
+                           "for the next available agent.", team=d["team"].name),
+                    partner_ids=leader.partner_id.ids, message_type="comment",
+                    subtype_xmlid="mail.mt_note")
+        self._lead_distribution_save_shares(decisions, now)
+
+    @api.model
+    def _lead_distribution_save_shares(self, decisions, now):
+        """Expected vs received per day, team and agent: one upsert per batch."""
+        expected = defaultdict(float)
+        received = defaultdict(int)
+        for d in decisions:
+            key_base = (d["team"].id, d["lead"].company_id.id or self.env.company.id)
+            for user_id, share in d["shares"].items():
+                expected[key_base + (user_id,)] += share
+            if d["user"] and d["shares"]:
+                received[key_base + (d["user"].id,)] += 1
+        if not expected:
+            return
+        day = now.date()
+        rows = [(day, team_id, user_id, company_id, value, received.get((team_id, company_id, user_id), 0))
+                for (team_id, company_id, user_id), value in expected.items()]
+        from psycopg2.extras import execute_values
+        execute_values(self.env.cr._obj, """
+            INSERT INTO lead_distribution_share (date, team_id, user_id, company_id, expected, received)
+            VALUES %s
+            ON CONFLICT (date, team_id, user_id) DO UPDATE
+               SET expected = lead_distribution_share.expected + EXCLUDED.expected,
+                   received = lead_distribution_share.received + EXCLUDED.received
+        """, rows)
+        self.env["lead.distribution.share"].invalidate_model()
+
+    # ------------------------------------------------------------------
+    # Backlog
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_lead_distribution_backlog(self, batch_size=1000):
+        """Route leads waiting for an available agent (e.g. at the next shift)."""
+        Lead = self.sudo().with_context(
+            lead_distribution_backlog=True, mail_auto_subscribe_no_notify=True)
+        domain = [("lead_routing_pending", "=", True), ("active", "=", True),
+                  "|", ("probability", "=", False), ("probability", "<", 100)]
+        last_id, done = 0, 0
+        while True:
+            leads = Lead.search(domain + [("id", ">", last_id)], limit=batch_size, order="id")
+            if not leads:
+                break
+            last_id = leads[-1].id
+            routed = leads._lead_distribution_route(kind="auto")
+            done += sum(1 for user_id in routed.values() if user_id)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        return done
+
+    def _lead_distribution_assign(self, user, reason, kind="manual", team=None):
+        """Assign ``self`` to ``user`` by hand (wizards): ORM write, log, note."""
+        if not reason or not reason.strip():
+            raise UserError(_("Give a reason for the reassignment."))
+        leads = self.sudo()
+        team = team or self.env["crm.team"]._get_default_team_id(user_id=user.id)
+        now = fields.Datetime.now()
+        previous = {lead.id: lead.user_id.id for lead in leads}
+        leads.with_context(lead_distribution_routing=True).write({
+            "user_id": user.id, "team_id": team.id or False, "lead_routing_pending": False})
+        self.env["lead.assignment.log"].sudo().create([{
+            "lead_id": lead.id, "user_id": user.id, "previous_user_id": previous[lead.id],
+            "team_id": team.id or False, "kind": kind, "reason": reason.strip(), "date": now,
+            "company_id": lead.company_id.id or self.env.company.id,
+        } for lead in leads])
+        body = Markup("<p>%s</p>") % _("Reassigned to %(user)s by %(manager)s: %(reason)s",
+                                       user=user.name, manager=self.env.user.name, reason=reason.strip())
+        leads._message_log_batch({lead.id: body for lead in leads})
+        return True
+
+    def action_lead_reassign(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("lead_distribution.lead_reassign_action")
+        action["context"] = {"active_model": "crm.lead", "active_ids": self.ids}
+        return action

@@ -1,0 +1,372 @@
+from ast import literal_eval
+from collections import defaultdict
+from datetime import timedelta
+
+import pytz
+from psycopg2.extras import execute_values
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+from ..core.availability import AgentState, unavailable_reason
+from ..core.rotation import STRATEGY_LABELS, Peer, describe, expected_shares, pick
+
+STRATEGIES = [
+    ("round_robin", "Round Robin"),
+    ("weighted", "Weighted Round Robin"),
+    ("least_loaded", "Least Loaded"),
+]
+FALLBACKS = [
+    ("next_rule", "Try the next rule"),
+    ("user", "Give to the fallback salesperson"),
+    ("unassigned", "Leave in the team, unassigned"),
+]
+
+
+class LeadRoutingRule(models.Model):
+    _name = "lead.routing.rule"
+    _description = "Lead Routing Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True)
+    domain = fields.Char(
+        default="[]", required=True,
+        help="Which leads this rule routes, e.g. [('lead_tier', '=', 'hot')].")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", required=True, ondelete="cascade",
+        check_company=True)
+    member_ids = fields.Many2many(
+        "crm.team.member", "lead_routing_rule_member_rel", "rule_id", "member_id",
+        string="Agents", domain="[('crm_team_id', '=', team_id)]",
+        help="Subset of the team's members in the pool; empty = all members.")
+    match_skills = fields.Boolean(
+        string="Match Skills", help="Only agents having every skill the lead needs.")
+    match_territory = fields.Boolean(
+        string="Match Territory", help="Only agents covering the lead's territory.")
+    strategy = fields.Selection(STRATEGIES, required=True, default="round_robin")
+    fallback = fields.Selection(
+        FALLBACKS, required=True,
+        default=lambda self: self.env.company.lead_distribution_fallback or "unassigned",
+        help="What happens when nobody in the pool is available.")
+    fallback_user_id = fields.Many2one(
+        "res.users", string="Fallback Salesperson", domain="[('share', '=', False)]")
+    # bumped under the row lock at each routing: a concurrent REPEATABLE READ
+    # transaction that read the old rotation fails and is retried instead of
+    # reusing the same slot
+    routing_seq = fields.Integer(readonly=True, copy=False, default=0)
+    state_ids = fields.One2many("lead.routing.state", "rule_id", string="Rotation State", readonly=True)
+    log_count = fields.Integer(compute="_compute_log_count")
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for rule in self:
+            try:
+                domain = literal_eval(rule.domain or "[]")
+                if not isinstance(domain, (list, tuple)):
+                    raise ValueError("not a list")
+                self.env["crm.lead"].sudo().search_count(domain, limit=1)
+            except Exception as e:  # noqa: BLE001 - any parse/field error is a bad domain
+                raise ValidationError(_("Invalid domain on routing rule '%(rule)s': %(error)s",
+                                        rule=rule.name, error=e)) from e
+
+    @api.constrains("fallback", "fallback_user_id")
+    def _check_fallback(self):
+        for rule in self:
+            if rule.fallback == "user" and not rule.fallback_user_id:
+                raise ValidationError(_(
+                    "Routing rule '%s' falls back to a salesperson: choose the fallback salesperson.",
+                    rule.name))
+
+    @api.constrains("member_ids", "team_id")
+    def _check_members(self):
+        for rule in self:
+            if rule.member_ids.filtered(lambda m: m.crm_team_id != rule.team_id):
+                raise ValidationError(_(
+                    "The agents of routing rule '%s' must be members of its sales team.", rule.name))
+
+    def _compute_log_count(self):
+        counts = dict(self.env["lead.assignment.log"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
+        for rule in self:
+            rule.log_count = counts.get(rule, 0)
+
+    def _get_domain(self):
+        self.ensure_one()
+        return literal_eval(self.domain or "[]")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()  # active rules are ormcached per company
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        if set(vals) - {"routing_seq"}:
+            self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    # ------------------------------------------------------------------
+    # Pool
+    # ------------------------------------------------------------------
+    def _pool_members(self):
+        """Members in the rule's pool (active, in member order)."""
+        self.ensure_one()
+        members = self.member_ids or self.team_id.crm_team_member_ids
+        return members.filtered(lambda m: m.active and m.user_id.active).sorted(
+            lambda m: (m.id,))
+
+    def _pool_label(self, lead):
+        """Pool name for the plain-words reason."""
+        if self.match_skills and lead.lead_skill_ids:
+            return ", ".join(lead.lead_skill_ids.mapped("name"))
+        if self.match_territory and lead.lead_territory_id:
+            return lead.lead_territory_id.name
+        return self.team_id.name
+
+    def _strategy_label(self):
+        return STRATEGY_LABELS.get(self.strategy, self.strategy)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_simulate(self):
+        self.ensure_one()
+        wizard = self.env["lead.routing.simulate"].create({"rule_id": self.id})
+        wizard._simulate()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Simulation of %s", self.name),
+            "res_model": "lead.routing.simulate",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_view_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_distribution.lead_assignment_log_action")
+        action["domain"] = [("rule_id", "=", self.id)]
+        return action
+
+    def _matching_domain(self, company):
+        return expression.AND([self._get_domain(), [
+            ("company_id", "in", [company.id, False])]])
+
+    # ------------------------------------------------------------------
+    # Routing engine (set-based: one search per rule, one query per kind
+    # of data for the whole batch; decisions taken by ..core)
+    # ------------------------------------------------------------------
+    @api.model
+    def _agent_windows(self, users, now):
+        """Working-hour and leave intervals around ``now`` per user.
+
+        Returns {user_id: (attendance or None, leaves)} with naive UTC
+        datetimes; attendance None = the user has no working calendar.
+        Calendars are read with the resource module, in the user's time zone,
+        one call per (calendar, time zone).
+        """
+        start = pytz.utc.localize(now)
+        end = start + timedelta(minutes=1)
+        result = {}
+        groups = defaultdict(lambda: self.env["resource.resource"].sudo())
+        no_calendar = self.env["resource.resource"].sudo()
+        for user in users:
+            resource = user.sudo().resource_ids[:1]
+            if not resource:
+                result[user.id] = (None, [])
+            elif not resource.calendar_id:
+                no_calendar |= resource
+            else:
+                tzname = user.tz or resource.tz or resource.calendar_id.tz or "UTC"
+                groups[(resource.calendar_id, tzname)] |= resource
+
+        def naive(intervals):
+            return [(s.astimezone(pytz.utc).replace(tzinfo=None),
+                     e.astimezone(pytz.utc).replace(tzinfo=None)) for s, e, _rec in intervals]
+
+        for (calendar, tzname), resources in groups.items():
+            tz = pytz.timezone(tzname)
+            attendance = calendar._attendance_intervals_batch(start, end, resources, tz=tz)
+            leaves = calendar._leave_intervals_batch(start, end, resources, tz=tz)
+            for resource in resources:
+                result[resource.user_id.id] = (naive(attendance[resource.id]), naive(leaves[resource.id]))
+        if no_calendar:
+            leaves = self.env["resource.calendar.leaves"].sudo().search([
+                ("resource_id", "in", no_calendar.ids), ("time_type", "=", "leave"),
+                ("date_from", "<=", now), ("date_to", ">", now)])
+            for resource in no_calendar:
+                own = leaves.filtered(lambda l, r=resource: l.resource_id == r)
+                result[resource.user_id.id] = (None, [(l.date_from, l.date_to) for l in own])
+        return result
+
+    @api.model
+    def _open_lead_counts(self, users):
+        """Open leads (active, probability < 100) per user: one grouped query."""
+        if not users:
+            return {}
+        groups = self.env["crm.lead"].sudo()._read_group(
+            [("user_id", "in", users.ids), ("active", "=", True),
+             "|", ("probability", "=", False), ("probability", "<", 100)],
+            ["user_id"], ["__count"])
+        return {user.id: count for user, count in groups}
+
+    def _route_leads(self, leads, now, exclude_user_ids=(), simulate=False, prefix=None):
+        """Decide the owner of each lead through the rules in ``self`` (in order).
+
+        Returns (decisions, touched) where decisions is a list of dicts
+        {lead, rule, user (record or False), team, strategy, reason, pending}
+        for leads some rule matched (others are absent), and touched the
+        {(rule_id, user_id): Peer} rotation credits to persist.
+        Without ``simulate`` the matched rules' rows are locked FOR UPDATE first.
+        """
+        Lead = self.env["crm.lead"].sudo()
+        leads = leads.sudo()
+        company = (leads[:1].company_id or self.env.company)
+        matches = {}
+        for rule in self:  # one query per rule for the whole batch
+            ids = Lead.search(expression.AND([[("id", "in", leads.ids)], rule._matching_domain(company)])).ids
+            if ids:
+                matches[rule.id] = set(ids)
+        if not matches:
+            return [], {}
+        rules = self.filtered(lambda r: r.id in matches)
+        if not simulate:
+            # serialise concurrent routings on the rules' rows; the bump makes a
+            # REPEATABLE READ transaction holding an older snapshot fail (and be
+            # retried) instead of handing out the slot another one just gave
+            self.env.cr.execute(
+                "SELECT id FROM lead_routing_rule WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [rules.ids])
+            self.env.cr.execute(
+                "UPDATE lead_routing_rule SET routing_seq = routing_seq + 1 WHERE id = ANY(%s)",
+                [rules.ids])
+            rules.invalidate_recordset(["routing_seq"])
+
+        pools = {rule.id: rule._pool_members() for rule in rules}
+        members = self.env["crm.team.member"].sudo().concat(*pools.values())
+        users = members.user_id | rules.fallback_user_id
+        windows = self._agent_windows(users, now)
+        open_counts = self._open_lead_counts(users)
+        self.env.cr.execute(
+            "SELECT rule_id, user_id, current_weight FROM lead_routing_state WHERE rule_id = ANY(%s)",
+            [rules.ids])
+        credits = {(r, u): c for r, u, c in self.env.cr.fetchall()}
+        peers = {}
+        for rule in rules:
+            for member in pools[rule.id]:
+                peers[(rule.id, member.user_id.id)] = Peer(
+                    key=member.user_id.id, weight=member.lead_weight or 1.0,
+                    current=credits.get((rule.id, member.user_id.id), 0.0),
+                    name=member.user_id.name)
+        states = {}
+
+        def blocked(member):
+            user = member.user_id
+            if user.id in exclude_user_ids:
+                return "excluded"
+            attendance, leaves = windows.get(user.id, (None, []))
+            states[user.id] = AgentState(
+                available=member.lead_available, attendance=attendance, leaves=leaves,
+                open_count=open_counts.get(user.id, 0), max_open=member.lead_max_open)
+            return unavailable_reason(states[user.id], now)
+
+        decisions = []
+        touched = {}
+        for lead in leads.sorted("id"):
+            notes = []
+            decision = None
+            last_rule = None
+            for rule in rules:
+                if lead.id not in matches[rule.id]:
+                    continue
+                last_rule = rule
+                pool = pools[rule.id]
+                if rule.match_skills and lead.lead_skill_ids:
+                    pool = pool.filtered(lambda m: lead.lead_skill_ids <= m.lead_skill_ids)
+                if rule.match_territory and lead.lead_territory_id:
+                    pool = pool.filtered(lambda m: lead.lead_territory_id in m.lead_territory_ids)
+                eligible, skipped = [], []
+                for member in pool:
+                    why = blocked(member)
+                    if why:
+                        skipped.append((member.user_id.name, why))
+                    else:
+                        eligible.append(peers[(rule.id, member.user_id.id)])
+                for peer in eligible:  # least_loaded sees the load of this batch too
+                    peer.load = open_counts.get(peer.key, 0)
+                shares = expected_shares(eligible, rule.strategy)
+                chosen = pick(eligible, rule.strategy)
+                label = rule._pool_label(lead)
+                if chosen:
+                    for peer in eligible:
+                        touched[(rule.id, peer.key)] = peer
+                    open_counts[chosen.key] = open_counts.get(chosen.key, 0) + 1
+                    decision = dict(
+                        user=self.env["res.users"].browse(chosen.key), strategy=rule.strategy,
+                        shares=shares, reason=describe(rule.strategy, label, skipped, chosen.name))
+                else:
+                    why = describe(rule.strategy, label, skipped) + (
+                        "" if pool else "; no agent in the pool has the lead's skills/territory")
+                    if rule.fallback == "next_rule":
+                        notes.append(_("rule '%(rule)s': nobody available (%(why)s)", rule=rule.name, why=why))
+                        continue
+                    fallback = rule.fallback_user_id
+                    if rule.fallback == "user" and fallback and fallback.id not in exclude_user_ids:
+                        open_counts[fallback.id] = open_counts.get(fallback.id, 0) + 1
+                        decision = dict(user=fallback, strategy=rule.strategy, shares={}, reason=_(
+                            "Fallback to %(user)s: nobody available. %(why)s", user=fallback.name, why=why))
+                    else:
+                        decision = dict(user=False, strategy=rule.strategy, shares={}, reason=_(
+                            "Left unassigned in team %(team)s: nobody available. %(why)s",
+                            team=rule.team_id.name, why=why))
+                decision["rule"] = rule
+                break
+            if decision is None and last_rule:
+                # every matching rule passed the lead on: wait in the last team
+                decision = dict(user=False, rule=last_rule, strategy=last_rule.strategy, shares={},
+                                reason=_("Left unassigned in team %s: nobody available in any rule.",
+                                         last_rule.team_id.name))
+            if decision is None:
+                continue
+            if notes:
+                decision["reason"] = "%s (%s)" % (decision["reason"], "; ".join(notes))
+            if prefix:
+                decision["reason"] = "%s: %s" % (prefix, decision["reason"])
+            decision["lead"] = lead
+            decision["team"] = decision["rule"].team_id
+            decisions.append(decision)
+        return decisions, touched
+
+    def _save_rotation(self, touched, decisions):
+        """Persist rotation credits and received counts: one upsert."""
+        if not touched:
+            return
+        received = defaultdict(int)
+        for d in decisions:
+            if d["user"] and d["shares"]:
+                received[(d["rule"].id, d["user"].id)] += 1
+        rows = [(rule_id, user_id, peer.current, received.get((rule_id, user_id), 0))
+                for (rule_id, user_id), peer in touched.items()]
+        execute_values(self.env.cr._obj, """
+            INSERT INTO lead_routing_state (rule_id, user_id, current_weight, assigned_count,
+                                            create_uid, write_uid, create_date, write_date)
+            SELECT v.rule_id, v.user_id, v.cur, v.cnt, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %%s) AS v(rule_id, user_id, cur, cnt)
+            ON CONFLICT (rule_id, user_id) DO UPDATE
+               SET current_weight = EXCLUDED.current_weight,
+                   assigned_count = lead_routing_state.assigned_count + EXCLUDED.assigned_count,
+                   write_date = EXCLUDED.write_date
+        """ % (self.env.uid, self.env.uid), rows, template="(%s::int, %s::int, %s::float, %s::int)")
+        self.env["lead.routing.state"].invalidate_model()

@@ -1,0 +1,19 @@
+from odoo import fields, models
+
+
+class LeadSkill(models.Model):
+    _name = "lead.skill"
+    _description = "Lead Routing Skill"
+    _order = "category, name"
+
+    name = fields.Char(required=True, translate=True)
+    category = fields.Selection(
+        [("language", "Language"), ("product", "Product Line"),
+         ("segment", "Segment"), ("other", "Other")],
+        required=True, default="other")
+    active = fields.Boolean(default=True)
+    color = fields.Integer()
+
+    _sql_constraints = [
+        ("name_category_uniq", "unique(name, category)", "A skill with this name already exists in this category."),
+    ]
