@@ -1,0 +1,28 @@
+{
+    "name": "Lead Channels",
+    "version": "18.0.1.0.0",
+    "summary": "Capture WhatsApp, Messenger, Instagram, Lead Ads, web-form, portal e-mail and "
+    "walk-in enquiries as de-duplicated CRM leads, and reply on WhatsApp from the lead",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "Lead Suite",
+    "website": "https://github.com/lead-suite/lead-suite",
+    "depends": ["lead_scoring", "phone_validation", "utm", "mail"],
+    "external_dependencies": {"python": ["phonenumbers", "requests"]},
+    "data": [
+        "security/lead_channels_security.xml",
+        "security/ir.model.access.csv",
+        "data/utm_data.xml",
+        "data/ir_cron_data.xml",
+        "wizards/lead_channel_whatsapp_composer_views.xml",
+        "wizards/lead_channel_quick_capture_views.xml",
+        "views/lead_channel_views.xml",
+        "views/lead_channel_event_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
+        "report/lead_channel_report_views.xml",
+        "views/lead_channels_menus.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,10 @@
+from . import (
+    crm_lead,
+    lead_channel,
+    lead_channel_contact_key,
+    lead_channel_event,
+    lead_channel_field_map,
+    mail_message,
+    res_company,
+    res_config_settings,
+)

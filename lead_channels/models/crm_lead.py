@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+from odoo import _, fields, models
+
+WA_WINDOW = timedelta(hours=24)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    channel_id = fields.Many2one("lead.channel", string="Channel", index="btree_not_null",
+                                 ondelete="restrict", tracking=True, copy=False)
+    channel_type = fields.Selection(related="channel_id.channel_type", string="Channel Type")
+    channel_contact_ref = fields.Char(
+        string="Contact Ref", index="btree_not_null", copy=False,
+        help="WhatsApp wa_id or business-scoped user id, Messenger PSID or Instagram IGSID.")
+    wa_last_inbound_at = fields.Datetime(
+        string="Last WhatsApp Message", copy=False,
+        help="When the customer last wrote on WhatsApp: free replies are possible for 24 hours.")
+    wa_window_open = fields.Boolean(compute="_compute_wa_window_open", string="WhatsApp Window Open")
+    ad_id = fields.Char(string="Ad ID", copy=False)
+    ad_headline = fields.Char(string="Ad Headline", copy=False)
+    ad_source_url = fields.Char(string="Ad URL", copy=False)
+    channel_listing_ref = fields.Char(string="Listing Ref", copy=False,
+                                      help="Portal listing the customer enquired about.")
+    lead_referred_by_id = fields.Many2one("res.partner", string="Referring Partner", index="btree_not_null",
+                                          copy=False, help="Who referred this customer to us.")
+    channel_event_count = fields.Integer(compute="_compute_channel_event_count", string="Deliveries")
+
+    def _compute_wa_window_open(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            lead.wa_window_open = bool(lead.wa_last_inbound_at) and now - lead.wa_last_inbound_at < WA_WINDOW
+
+    def _compute_channel_event_count(self):
+        counts = {}
+        if self.ids and self.env["lead.channel.event"].has_access("read"):
+            groups = self.env["lead.channel.event"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
+            counts = {lead.id: count for lead, count in groups}
+        for lead in self:
+            lead.channel_event_count = counts.get(lead.id, 0)
+
+    def action_open_whatsapp_composer(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("WhatsApp"),
+            "res_model": "lead.channel.whatsapp.composer",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.id},
+        }
+
+    def action_view_channel_events(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("lead_channels.lead_channel_event_action")
+        action["domain"] = [("lead_id", "in", self.ids)]
+        return action

@@ -1,0 +1,287 @@
+import secrets
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+CHANNEL_TYPES = [
+    ("whatsapp", "WhatsApp"),
+    ("facebook_lead_ads", "Facebook / Instagram Lead Ads"),
+    ("messenger", "Messenger"),
+    ("instagram", "Instagram"),
+    ("web_form", "Web Form"),
+    ("email", "E-mail"),
+    ("walk_in", "Walk-in"),
+    ("phone", "Phone"),
+    ("referral", "Referral"),
+]
+META_TYPES = ("whatsapp", "facebook_lead_ads", "messenger", "instagram")
+MANUAL_TYPES = ("walk_in", "phone", "referral")
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+SOURCE_XMLIDS = {
+    "whatsapp": "lead_channels.utm_source_whatsapp",
+    "facebook_lead_ads": "utm.utm_source_facebook",
+    "messenger": "utm.utm_source_facebook",
+    "instagram": "lead_channels.utm_source_instagram",
+    "web_form": "lead_channels.utm_source_website",
+    "email": "lead_channels.utm_source_portal_email",
+    "walk_in": "lead_channels.utm_source_walk_in",
+    "phone": "lead_channels.utm_source_phone",
+    "referral": "lead_channels.utm_source_referral",
+}
+
+
+def _new_token():
+    return secrets.token_urlsafe(24)
+
+
+class LeadChannel(models.Model):
+    _name = "lead.channel"
+    _description = "Lead Channel"
+    _inherit = ["mail.thread", "mail.alias.mixin.optional"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    channel_type = fields.Selection(CHANNEL_TYPES, string="Type", required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company)
+    token = fields.Char(
+        required=True, copy=False, readonly=True, default=_new_token, index=True,
+        help="Unguessable part of the webhook / form URL.")
+    # Secrets: system administrators only; the ORM strips them from the views
+    # and from read() of everyone else, so they never reach other browsers.
+    verify_token = fields.Char(groups="base.group_system", copy=False,
+                               help="Verify token typed in Meta's webhook settings.")
+    app_secret = fields.Char(groups="base.group_system", copy=False,
+                             help="App secret that signs Meta's deliveries (X-Hub-Signature-256).")
+    access_token = fields.Char(groups="base.group_system", copy=False,
+                               help="Page / system-user access token for the Graph API.")
+    wa_phone_number_id = fields.Char(string="WhatsApp Phone Number ID")
+    page_id = fields.Char(string="Page / Account ID")
+    graph_url = fields.Char(string="Graph API URL", default=DEFAULT_GRAPH_URL, required=True)
+    wa_template_name = fields.Char(
+        string="Re-engagement Template", help="Approved WhatsApp template sent outside the 24-hour window.")
+    wa_template_lang = fields.Char(string="Template Language", default="en")
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    source_id = fields.Many2one("utm.source", string="Source")
+    medium_id = fields.Many2one("utm.medium", string="Medium")
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    allowed_origins = fields.Char(
+        help="Web sites allowed to post the form from a browser (CORS), separated by spaces "
+             "or commas, e.g. https://www.example.my")
+    rate_limit = fields.Integer(
+        string="Submissions per IP per Minute", default=10,
+        help="Web-form submissions accepted from one address per minute (0 = no limit).")
+    stale_hours = fields.Integer(
+        string="Warn After (hours without delivery)", default=48,
+        help="The channel shows a warning when nothing arrived for this long (0 = never).")
+    field_map_ids = fields.One2many("lead.channel.field.map", "channel_id", string="Field Map")
+    webhook_url = fields.Char(compute="_compute_urls", string="Webhook URL")
+    form_url = fields.Char(compute="_compute_urls", string="Form URL")
+
+    event_ids = fields.One2many("lead.channel.event", "channel_id")
+    lead_ids = fields.One2many("crm.lead", "channel_id")
+    event_count = fields.Integer(compute="_compute_health", string="Events Received")
+    duplicate_count = fields.Integer(compute="_compute_health", string="Duplicates")
+    failed_count = fields.Integer(compute="_compute_health", string="Failed")
+    last_event_at = fields.Datetime(compute="_compute_health", string="Last Delivery")
+    health_state = fields.Selection(
+        [("ok", "OK"), ("warning", "Warning"), ("idle", "No Delivery Yet")],
+        compute="_compute_health", string="Health")
+    health_message = fields.Char(compute="_compute_health", string="Health Warning")
+    lead_count = fields.Integer(compute="_compute_lead_stats", string="Leads")
+    won_count = fields.Integer(compute="_compute_lead_stats", string="Won")
+    conversion_rate = fields.Float(compute="_compute_lead_stats", string="Conversion (%)")
+
+    _sql_constraints = [
+        ("token_uniq", "unique (token)", "The channel token must be unique."),
+        ("rate_limit_positive", "check (rate_limit >= 0)", "The rate limit cannot be negative."),
+    ]
+
+    @api.depends("token", "channel_type")
+    def _compute_urls(self):
+        base = self.get_base_url() if self else ""
+        for channel in self:
+            channel.webhook_url = channel.form_url = False
+            if channel.channel_type in META_TYPES:
+                channel.webhook_url = "%s/lead_channels/meta/%s" % (base, channel.token)
+            elif channel.channel_type == "web_form":
+                channel.form_url = "%s/lead_channels/form/%s" % (base, channel.token)
+
+    def _compute_health(self):
+        stats = {}
+        if self.ids:
+            self.env["lead.channel.event"].flush_model()
+            self.env.cr.execute("""
+                SELECT channel_id, count(*),
+                       count(*) FILTER (WHERE state = 'duplicate'),
+                       count(*) FILTER (WHERE state = 'failed'),
+                       max(received_at),
+                       count(*) FILTER (WHERE state = 'failed'
+                                          AND received_at > now() at time zone 'UTC' - interval '1 day')
+                  FROM lead_channel_event WHERE channel_id = ANY(%s) GROUP BY channel_id
+            """, [self.ids])
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        now = fields.Datetime.now()
+        for channel in self:
+            total, dups, failed, last, recent_failed = stats.get(channel.id, (0, 0, 0, False, 0))
+            channel.event_count, channel.duplicate_count, channel.failed_count = total, dups, failed
+            channel.last_event_at = last
+            warnings = []
+            if failed:
+                warnings.append(_("%s deliveries failed to process", failed) if not recent_failed
+                                else _("%s deliveries failed in the last 24 hours", recent_failed))
+            automatic = channel.channel_type not in ("walk_in", "phone", "referral")
+            if automatic and last and channel.stale_hours and last < now - timedelta(hours=channel.stale_hours):
+                warnings.append(_("no delivery since %s", fields.Datetime.to_string(last)))
+            channel.health_message = "; ".join(warnings) or False
+            if warnings:
+                channel.health_state = "warning"
+            else:
+                channel.health_state = "ok" if (last or not automatic) else "idle"
+
+    def _compute_lead_stats(self):
+        stats = {}
+        if self.ids:
+            self.env["crm.lead"].flush_model(["channel_id", "active", "stage_id", "probability"])
+            self.env.cr.execute("""
+                SELECT l.channel_id, count(*), count(*) FILTER (WHERE s.is_won)
+                  FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                 WHERE l.channel_id = ANY(%s) GROUP BY l.channel_id
+            """, [self.ids])
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for channel in self:
+            total, won = stats.get(channel.id, (0, 0))
+            channel.lead_count, channel.won_count = total, won
+            channel.conversion_rate = 100.0 * won / total if total else 0.0
+
+    @api.constrains("graph_url")
+    def _check_graph_url(self):
+        for channel in self:
+            if not channel.graph_url.startswith(("https://", "http://")):
+                raise ValidationError(_("The Graph API URL must start with https://"))
+
+    @api.constrains("channel_type", "alias_name")
+    def _check_alias(self):
+        for channel in self:
+            if channel.alias_name and channel.channel_type != "email":
+                raise ValidationError(_("Only e-mail channels receive e-mails on an alias."))
+
+    # ------------------------------------------------------------------ alias
+    def _alias_get_creation_values(self):
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get_id("lead.channel.event")
+        if self.id:
+            values["alias_defaults"] = repr({"channel_id": self.id})
+        values["alias_contact"] = "everyone"
+        return values
+
+    # ------------------------------------------------------------------ actions
+    def action_regenerate_token(self):
+        self.ensure_one()
+        self.sudo().token = _new_token()
+        self.message_post(body=_("Webhook token regenerated: update the URL in Meta or on the web site."))
+        return True
+
+    def action_view_events(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("lead_channels.lead_channel_event_action")
+        action["domain"] = [("channel_id", "in", self.ids)]
+        action["context"] = {"default_channel_id": self.id}
+        return action
+
+    def action_view_leads(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm.crm_lead_all_leads")
+        action["domain"] = [("channel_id", "in", self.ids)]
+        action["context"] = {"active_test": False}
+        return action
+
+    # ------------------------------------------------------------------ helpers
+    def _default_team(self):
+        self.ensure_one()
+        return self.team_id or self.company_id.lead_channel_team_id
+
+    def _region(self):
+        """Default phone region: the company's country (Malaysia when unset)."""
+        self.ensure_one()
+        return (self.company_id.country_id.code or "MY").upper()
+
+    def _utm_values(self):
+        self.ensure_one()
+        source = self.source_id or self.env.ref(SOURCE_XMLIDS[self.channel_type], raise_if_not_found=False)
+        values = {"source_id": source.id if source else False}
+        if self.medium_id:
+            values["medium_id"] = self.medium_id.id
+        if self.campaign_id:
+            values["campaign_id"] = self.campaign_id.id
+        return values
+
+    def _origin_allowed(self, origin):
+        self.ensure_one()
+        if not origin or not self.allowed_origins:
+            return False
+        allowed = {o.strip().rstrip("/").lower() for o in self.allowed_origins.replace(",", " ").split()}
+        return origin.strip().rstrip("/").lower() in allowed or "*" in allowed
+
+    def _graph_timeout(self):
+        param = self.env["ir.config_parameter"].sudo().get_param("lead_channels.graph_timeout", "10")
+        try:
+            return max(0.1, float(param))
+        except ValueError:
+            return 10.0
+
+    def _graph_call(self, method, path, **kwargs):
+        """Call the Graph API; return the JSON answer or raise UserError in plain words."""
+        import requests  # noqa: PLC0415 - imported lazily, only workers calling Meta need it
+
+        self.ensure_one()
+        secret = self.sudo().access_token
+        if not secret:
+            raise UserError(_("Channel %s has no access token: ask an administrator to set it.", self.name))
+        url = "%s/%s" % (self.graph_url.rstrip("/"), path.lstrip("/"))
+        try:
+            if method == "GET":
+                response = requests.get(url, params={"access_token": secret}, timeout=self._graph_timeout())
+            else:
+                response = requests.post(url, json=kwargs.get("json"), timeout=self._graph_timeout(),
+                                         headers={"Authorization": "Bearer %s" % secret})
+        except requests.Timeout:
+            raise UserError(_("Meta did not answer in time; it will be retried.")) from None
+        except requests.RequestException as exc:
+            raise UserError(_("Meta could not be reached (%s).", exc.__class__.__name__)) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code >= 400 or "error" in data:
+            raise UserError(graph_error_message(response.status_code, data))
+        return data
+
+
+GRAPH_ERRORS = {
+    131047: "The 24-hour window is closed: the customer has not written in the last 24 hours, "
+            "so only an approved template can be sent.",
+    131026: "The message could not be delivered: the number may not be on WhatsApp.",
+    131051: "This message type is not supported by WhatsApp.",
+    132000: "The template parameters do not match the approved template.",
+    132001: "The template does not exist in this language or is not approved yet.",
+    131056: "Too many messages to this customer in a short time; try again in a moment.",
+    130429: "WhatsApp's rate limit was reached; try again in a moment.",
+    190: "The access token has expired or was revoked: an administrator must renew it.",
+    10: "The app lacks the permission for this action.",
+    100: "Meta rejected the request (invalid parameter).",
+}
+
+
+def graph_error_message(status, data):
+    error = data.get("error") if isinstance(data, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code")
+    plain = GRAPH_ERRORS.get(code)
+    detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
+    if plain:
+        return "%s (%s)" % (plain, detail) if detail else plain
+    if status >= 500:
+        return "Meta's server failed (HTTP %s); it will be retried." % status
+    return "Meta refused the request (HTTP %s): %s" % (status, detail or "no detail")

@@ -1,0 +1,559 @@
+import json
+import logging
+from datetime import datetime, timedelta
+
+from markupsafe import Markup, escape
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools import SQL
+
+from ..core import backoff, email_parsers, mapping, meta
+from ..core.phone import contact_keys, normalize_email, normalize_phone
+
+_logger = logging.getLogger(__name__)
+
+EVENT_KINDS = [
+    (meta.WA_MESSAGE, "WhatsApp Message"),
+    (meta.WA_STATUS, "WhatsApp Status"),
+    (meta.LEADGEN, "Lead Ads"),
+    (meta.MESSENGER, "Messenger"),
+    (meta.INSTAGRAM, "Instagram"),
+    (meta.ECHO, "Echo (our own message)"),
+    (meta.UNKNOWN, "Other Notification"),
+    ("form", "Web Form"),
+    ("email", "E-mail"),
+    ("manual", "Quick Capture"),
+]
+STATES = [("new", "New"), ("done", "Done"), ("duplicate", "Duplicate"),
+          ("ignored", "Ignored"), ("failed", "Failed")]
+TRANSIENT_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
+                    pg_errors.LockNotAvailable)
+CRON_BATCH = 200
+
+
+class LeadChannelEvent(models.Model):
+    """The inbox: every delivery is stored here first, then processed.
+
+    Rows are appended by the controllers with INSERT ... ON CONFLICT (one SQL
+    statement, no ORM), so answering Meta stays fast and a redelivery is a
+    harmless ``duplicate`` row. Processing happens in a triggered cron.
+    E-mail channels deliver here too (the alias targets this model), and the
+    raw e-mail stays in the event's chatter.
+    """
+    _name = "lead.channel.event"
+    _description = "Lead Channel Inbox Event"
+    _inherit = ["mail.thread"]
+    _order = "received_at desc, id desc"
+    _rec_name = "external_id"
+
+    channel_id = fields.Many2one("lead.channel", required=True, index=True, ondelete="restrict",
+                                 readonly=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    channel_type = fields.Selection(related="channel_id.channel_type")
+    external_id = fields.Char(
+        string="External ID", required=True, readonly=True,
+        help="wamid, leadgen_id, message mid, e-mail Message-Id or form submission id.")
+    kind = fields.Selection(EVENT_KINDS, required=True, readonly=True)
+    payload = fields.Text(readonly=True, help="The delivered element, in the sender's own JSON shape.")
+    received_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True, index=True)
+    state = fields.Selection(STATES, required=True, default="new", index=True, readonly=True)
+    error = fields.Text(readonly=True)
+    attempts = fields.Integer(readonly=True, help="Failed processing attempts.")
+    next_attempt_at = fields.Datetime(readonly=True, index="btree_not_null")
+    processed_at = fields.Datetime(readonly=True)
+    lead_id = fields.Many2one("crm.lead", string="Lead", index="btree_not_null", ondelete="set null",
+                              readonly=True)
+    remote_addr = fields.Char(string="Sender IP", readonly=True)
+
+    def init(self):
+        # Unique (channel, external id) for every event that counts; the
+        # redelivered copies are kept as 'duplicate' rows beside the original.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS lead_channel_event_channel_external_uniq
+                ON lead_channel_event (channel_id, external_id) WHERE state <> 'duplicate'
+        """)
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS lead_channel_event_todo_idx
+                ON lead_channel_event (received_at) WHERE state IN ('new', 'failed')
+        """)
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS lead_channel_event_ip_idx
+                ON lead_channel_event (channel_id, remote_addr, received_at) WHERE remote_addr IS NOT NULL
+        """)
+
+    @api.depends("channel_id", "external_id")
+    def _compute_display_name(self):
+        for event in self:
+            event.display_name = "%s / %s" % (event.channel_id.name or "", event.external_id or "")
+
+    # ------------------------------------------------------------------
+    # Storing (controllers)
+    # ------------------------------------------------------------------
+    @api.model
+    def _store(self, channel_id, items, remote_addr=None):
+        """Append ``[(kind, external_id, payload_dict)]`` to the inbox in one statement.
+
+        :return: ``(new_ids, duplicate_count)``
+        """
+        if not items:
+            return [], 0
+        uid = self.env.uid
+        rows = [SQL("(%s, (SELECT company_id FROM lead_channel WHERE id = %s), %s, %s, %s, "
+                    "now() at time zone 'UTC', %s, 0, %s, %s, now() at time zone 'UTC', %s, "
+                    "now() at time zone 'UTC')",
+                    channel_id, channel_id, str(ext)[:512], kind,
+                    json.dumps(payload, ensure_ascii=False), state, remote_addr, uid, uid)
+                for kind, ext, payload, state in ((*item, "new") for item in items)]
+        columns = SQL("(channel_id, company_id, external_id, kind, payload, received_at, state, "
+                      "attempts, remote_addr, create_uid, create_date, write_uid, write_date)")
+        self.env.cr.execute(SQL("""
+            INSERT INTO lead_channel_event %s VALUES %s
+            ON CONFLICT (channel_id, external_id) WHERE state <> 'duplicate' DO NOTHING
+            RETURNING id, external_id
+        """, columns, SQL(", ").join(rows)))
+        inserted = self.env.cr.fetchall()
+        new_ids = [row[0] for row in inserted]
+        seen = {row[1] for row in inserted}
+        dup_items, first = [], set()
+        for kind, ext, payload in items:
+            ext = str(ext)[:512]
+            if ext in seen and ext not in first:
+                first.add(ext)  # the stored original
+                continue
+            dup_items.append((kind, ext, payload))
+        if dup_items:
+            dup_rows = [SQL("(%s, (SELECT company_id FROM lead_channel WHERE id = %s), %s, %s, %s, "
+                            "now() at time zone 'UTC', 'duplicate', 0, %s, %s, now() at time zone 'UTC', "
+                            "%s, now() at time zone 'UTC', now() at time zone 'UTC')",
+                            channel_id, channel_id, ext, kind, json.dumps(payload, ensure_ascii=False),
+                            remote_addr, uid, uid)
+                        for kind, ext, payload in dup_items]
+            self.env.cr.execute(SQL(
+                "INSERT INTO lead_channel_event (channel_id, company_id, external_id, kind, payload, "
+                "received_at, state, attempts, remote_addr, create_uid, create_date, write_uid, "
+                "write_date, processed_at) VALUES %s", SQL(", ").join(dup_rows)))
+        if new_ids:
+            self.env.ref("lead_channels.ir_cron_process_events").sudo()._trigger()
+        return new_ids, len(dup_items)
+
+    # ------------------------------------------------------------------
+    # E-mail gateway (alias of e-mail channels)
+    # ------------------------------------------------------------------
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        custom_values = dict(custom_values or {})
+        channel = self.env["lead.channel"].sudo().browse(custom_values.get("channel_id")).exists()
+        if not channel:
+            raise UserError(_("E-mail received on an alias without channel."))
+        body = msg_dict.get("body") or ""
+        payload = {
+            "subject": msg_dict.get("subject") or "",
+            "from": msg_dict.get("email_from") or msg_dict.get("from") or "",
+            "message_id": msg_dict.get("message_id") or "",
+            "date": msg_dict.get("date") and str(msg_dict["date"]),
+            "body": _html_to_text(body),
+        }
+        external_id = payload["message_id"] or "email:%s" % meta._digest(payload)
+        event = self.with_context(mail_create_nolog=True).create({
+            "channel_id": channel.id, "kind": "email", "external_id": external_id[:512],
+            "payload": json.dumps(payload, ensure_ascii=False),
+        })
+        self.env.ref("lead_channels.ir_cron_process_events").sudo()._trigger()
+        return event
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+    def _todo_domain(self):
+        return ["|", ("state", "=", "new"),
+                "&", ("state", "=", "failed"), ("next_attempt_at", "<=", fields.Datetime.now())]
+
+    @api.model
+    def _cron_process_events(self, limit=CRON_BATCH):
+        """Process due events, one transaction per event outside of tests."""
+        auto_commit = not modules.module.current_test
+        events = self.search(self._todo_domain(), order="received_at, id", limit=limit)
+        done = 0
+        for event_id in events.ids:
+            event = self.browse(event_id)
+            if not auto_commit:
+                event._process()
+                done += 1
+                continue
+            # one event per transaction: a crash or a conflict costs one event
+            # only; a conflict (another transaction created the same contact's
+            # lead) is replayed at once in a fresh snapshot that sees it
+            for _attempt in range(3):
+                try:
+                    self.env.cr.execute(
+                        "SELECT id FROM lead_channel_event WHERE id = %s AND state IN ('new', 'failed') "
+                        "FOR NO KEY UPDATE SKIP LOCKED", [event_id])
+                    if self.env.cr.fetchone():
+                        event.with_context(lead_channels_raise_transient=True)._process()
+                        done += 1
+                    self.env.cr.commit()
+                    break
+                except TRANSIENT_ERRORS:
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+        remaining = self.search_count(self._todo_domain()) if len(events) >= limit else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._schedule_retries()
+        return done
+
+    def _schedule_retries(self):
+        self.env.cr.execute("""
+            SELECT min(next_attempt_at) FROM lead_channel_event
+             WHERE state = 'failed' AND next_attempt_at > now() at time zone 'UTC'
+        """)
+        at = self.env.cr.fetchone()[0]
+        if at:
+            self.env.ref("lead_channels.ir_cron_process_events").sudo()._trigger(at=at)
+
+    def _process(self):
+        """Process these events now; each ends done, ignored or failed (never lost)."""
+        for event in self.sudo():
+            if event.state not in ("new", "failed"):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    event._process_one()
+            except TRANSIENT_ERRORS as exc:
+                if self.env.context.get("lead_channels_raise_transient"):
+                    raise  # the cron replays the event in a fresh transaction
+                self.env.invalidate_all()
+                event._mark_failed(exc)
+            except Exception as exc:  # noqa: BLE001 - kept on the event, retried later
+                _logger.info("lead_channels: event %s failed: %s", event.id, exc)
+                self.env.invalidate_all()
+                event._mark_failed(exc)
+        return True
+
+    def _mark_failed(self, exc):
+        attempts = self.attempts + 1
+        message = exc.args[0] if isinstance(exc, UserError) and exc.args else "%s: %s" % (
+            exc.__class__.__name__, exc)
+        nxt = fields.Datetime.now() + timedelta(seconds=backoff.retry_delay(attempts)) \
+            if backoff.should_retry(attempts) else False
+        self.write({"state": "failed", "attempts": attempts, "error": message, "next_attempt_at": nxt})
+
+    def _finish(self, state, lead=None, error=False):
+        self.write({"state": state, "lead_id": lead.id if lead else self.lead_id.id,
+                    "processed_at": fields.Datetime.now(), "error": error, "next_attempt_at": False})
+
+    def action_retry(self):
+        """Re-run the processing now (button); the result shows on the event."""
+        events = self.filtered(lambda e: e.state in ("failed", "new"))
+        if not events:
+            raise UserError(_("Only new or failed events can be retried."))
+        events._process()
+        return True
+
+    def _payload(self):
+        return json.loads(self.payload or "{}")
+
+    def _process_one(self):
+        handler = {
+            meta.WA_MESSAGE: self._process_whatsapp,
+            meta.WA_STATUS: self._process_whatsapp_status,
+            meta.LEADGEN: self._process_leadgen,
+            meta.MESSENGER: self._process_messaging,
+            meta.INSTAGRAM: self._process_messaging,
+            "email": self._process_email,
+            "form": self._process_form,
+            "manual": self._process_manual,
+        }.get(self.kind)
+        if not handler:
+            self._finish("ignored", error=_("Nothing to do for %s notifications.", self.kind))
+            return
+        handler()
+
+    # --- WhatsApp -------------------------------------------------------
+    def _process_whatsapp(self):
+        channel = self.channel_id
+        data = meta.parse_whatsapp_message(self._payload())
+        phone = normalize_phone(data["wa_id"], channel._region(), international=True) if data["wa_id"] else None
+        sent_at = _from_timestamp(data["timestamp"])
+        lead_values = _referral_values(self.env, data["referral"])
+        lead = self._ingest(
+            {"name": data["name"], "phone": phone, "contact_ref": data["contact_ref"]},
+            {"body": data["text"], "date": sent_at, "wa_message_id": data["wamid"]},
+            lead_values, wa_inbound_at=sent_at)
+        self._finish("done", lead)
+
+    def _process_whatsapp_status(self):
+        data = meta.parse_whatsapp_status(self._payload())
+        message = self.env["mail.message"].sudo().search(
+            [("wa_message_id", "=", data["wamid"]), ("wa_state", "!=", "received")], limit=1)
+        if not message:
+            self._finish("ignored", error=_("Status of a message not sent from Odoo."))
+            return
+        if meta.status_moves_forward(message.wa_state, data["status"]):
+            message.write({"wa_state": data["status"], "wa_error": data["error"] or False})
+        lead = self.env["crm.lead"].browse(message.res_id) if message.model == "crm.lead" else None
+        self._finish("ignored", lead)
+
+    # --- Lead Ads ---------------------------------------------------------
+    def _process_leadgen(self):
+        channel = self.channel_id
+        info = meta.parse_leadgen(self._payload())
+        data = channel._graph_call("GET", info["leadgen_id"])
+        answers = mapping.leadgen_answers(data.get("field_data"))
+        values, extra = self._map_answers(answers)
+        summary = "\n".join("%s: %s" % (k, ", ".join(v) if isinstance(v, list) else v) for k, v in answers)
+        ad = {"ad_id": data.get("ad_id") or info.get("ad_id"),
+              "headline": data.get("ad_name") or data.get("campaign_name")}
+        lead_values = _referral_values(self.env, ad)
+        lead_values.update(values)
+        if extra:
+            lead_values["description"] = "\n".join(extra)
+        lead = self._ingest(
+            {"name": values.pop("contact_name", None), "phone": lead_values.pop("phone", None),
+             "email": lead_values.pop("email_from", None), "contact_ref": None},
+            {"body": _("Lead Ads form answered:\n%s", summary)}, lead_values)
+        self._finish("done", lead)
+
+    def _map_answers(self, answers):
+        """Answers -> (lead values, unmapped lines) through the channel's field map."""
+        channel = self.channel_id
+        field_map = channel.field_map_ids._as_dict()
+        Lead = self.env["crm.lead"]
+        fields_info = {}
+        for fname in set(field_map.values()):
+            field = Lead._fields.get(fname)
+            if field:
+                selection = field._description_selection(self.env) if field.type == "selection" else None
+                fields_info[fname] = (field.type, selection)
+        values, extra, problems = mapping.map_answers(answers, field_map, fields_info)
+        if values.get("phone"):
+            values["phone"] = normalize_phone(values["phone"], channel._region()) or values["phone"]
+        if values.get("email_from"):
+            values["email_from"] = normalize_email(values["email_from"]) or values["email_from"]
+        extra += [_("Could not map %s", p) for p in problems]
+        return values, extra
+
+    # --- Messenger / Instagram --------------------------------------------
+    def _process_messaging(self):
+        data = meta.parse_messaging(self._payload())
+        label = _("Instagram user") if self.kind == meta.INSTAGRAM else _("Messenger user")
+        name = "%s %s" % (label, (data["contact_ref"] or "")[-4:])
+        lead = self._ingest(
+            {"name": name, "contact_ref": data["contact_ref"], "anonymous": True},
+            {"body": data["text"] or _("(opened the conversation)"), "date": _from_timestamp(data["timestamp"])},
+            _referral_values(self.env, data["referral"]))
+        self._finish("done", lead)
+
+    # --- E-mail -------------------------------------------------------------
+    def _process_email(self):
+        channel = self.channel_id
+        payload = self._payload()
+        parsed = email_parsers.parse_email(payload.get("subject"), payload.get("body"), payload.get("from"))
+        phone = normalize_phone(parsed.get("phone"), channel._region())
+        email = normalize_email(parsed.get("email"))
+        body = parsed.get("message") or payload.get("body") or ""
+        if parsed.get("listing_ref"):
+            body = "%s\n\n%s" % (body, _("Listing: %(title)s (ref. %(ref)s)",
+                                        title=parsed.get("listing_title") or "", ref=parsed["listing_ref"]))
+        lead_values = {"channel_listing_ref": parsed.get("listing_ref")}
+        if not (phone or email):
+            lead_values["description"] = payload.get("body")
+        lead = self._ingest(
+            {"name": parsed.get("name"), "phone": phone, "email": email},
+            {"body": body, "subject": payload.get("subject")}, lead_values,
+            title_hint=parsed.get("listing_title"))
+        self._finish("done", lead)
+
+    # --- Web form / quick capture -----------------------------------------------
+    def _process_form(self):
+        data = self._payload()
+        channel = self.channel_id
+        values, extra = self._map_answers(data.get("extra") or [])
+        Utm = self.env["utm.mixin"]
+        utm = data.get("utm") or {}
+        for key, model, fname in (("utm_source", "utm.source", "source_id"),
+                                  ("utm_medium", "utm.medium", "medium_id"),
+                                  ("utm_campaign", "utm.campaign", "campaign_id")):
+            if utm.get(key):
+                values[fname] = Utm._find_or_create_record(model, utm[key]).id
+        if extra:
+            values["description"] = "\n".join(extra)
+        values.pop("contact_name", None)
+        lead = self._ingest(
+            {"name": data.get("name"), "phone": data.get("phone_e164")
+             or normalize_phone(values.pop("phone", None), channel._region()),
+             "email": data.get("email") or values.pop("email_from", None)},
+            {"body": data.get("message") or _("(form sent without a message)")}, values)
+        self._finish("done", lead)
+
+    def _process_manual(self):
+        data = self._payload()
+        channel = self.channel_id
+        values = {}
+        if data.get("referred_by_id"):
+            values["lead_referred_by_id"] = data["referred_by_id"]
+        lead = self._ingest(
+            {"name": data.get("name"), "phone": normalize_phone(data.get("phone"), channel._region()),
+             "email": normalize_email(data.get("email"))},
+            {"body": data.get("message")}, values)
+        self._finish("done", lead)
+
+    # ------------------------------------------------------------------
+    # Find or create the lead, post the customer's message
+    # ------------------------------------------------------------------
+    def _ingest(self, contact, message=None, lead_values=None, wa_inbound_at=None, title_hint=None):
+        """Give the contact's message to their open lead, creating lead and partner if needed.
+
+        Contact keys are row-locked first (lead.channel.contact.key) so two
+        deliveries of one new contact cannot create two leads.
+        """
+        self.ensure_one()
+        channel = self.channel_id
+        company = channel.company_id
+        phone, ref = contact.get("phone"), contact.get("contact_ref")
+        email = normalize_email(contact.get("email"))
+        keys = contact_keys(phone, ref, email)
+        if keys:
+            self.env["lead.channel.contact.key"].sudo()._lock_keys(company.id, keys)
+        Lead = self.env["crm.lead"].sudo().with_context(
+            default_user_id=False, mail_create_nosubscribe=True, tracking_disable=False)
+        match = []
+        if phone:
+            match.append([("phone_sanitized", "=", phone)])
+        if ref:
+            match.append([("channel_contact_ref", "=", ref)])
+        if email:
+            match.append([("email_normalized", "=", email)])
+        lead = Lead.browse()
+        if match:
+            key_domain = expression.OR(match)
+            company_domain = [("company_id", "in", [company.id, False])]
+            open_domain = ["|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)]
+            lead = Lead.search(expression.AND([key_domain, company_domain, open_domain]),
+                               order="id desc", limit=1)
+        partner = lead.partner_id or self._find_partner(phone, email, match, company)
+        lead_values = {k: v for k, v in (lead_values or {}).items() if v not in (None, "")}
+        inbound_at = wa_inbound_at
+        if lead:
+            updates = {}
+            if partner and not lead.partner_id:
+                updates["partner_id"] = partner.id
+            if phone and not lead.phone:
+                updates["phone"] = phone
+            if email and not lead.email_from:
+                updates["email_from"] = email
+            if ref and not lead.channel_contact_ref:
+                updates["channel_contact_ref"] = ref
+            for fname, value in lead_values.items():  # fill what the lead does not know yet
+                current = lead[fname]
+                if fname == "description":
+                    updates[fname] = "%s\n\n%s" % (current, value) if current else value
+                elif not current or (fname == "lead_timeline" and current == "unknown"):
+                    updates[fname] = value
+            if message:
+                updates["lead_inbound_count"] = lead.lead_inbound_count + 1
+            if inbound_at and (not lead.wa_last_inbound_at or lead.wa_last_inbound_at < inbound_at):
+                updates["wa_last_inbound_at"] = inbound_at
+            if updates:
+                lead.write(updates)
+        else:
+            if not partner:
+                partner = self.env["res.partner"].sudo().create({
+                    "name": contact.get("name") or phone or email or contact.get("contact_ref"),
+                    "phone": phone or False,
+                    "email": email or False,
+                })
+            display = contact.get("name") or phone or email or ref
+            values = {
+                "name": "%s - %s" % (title_hint or display, channel.name),
+                "contact_name": contact.get("name") if not contact.get("anonymous") else False,
+                "partner_id": partner.id,
+                "phone": phone or False,
+                "email_from": email or partner.email or False,
+                "channel_id": channel.id,
+                "channel_contact_ref": ref or False,
+                "company_id": company.id,
+                "team_id": channel._default_team().id,
+                "lead_inbound_count": 1 if message else 0,
+                "wa_last_inbound_at": inbound_at or False,
+            }
+            values.update(channel._utm_values())
+            values.update(lead_values)
+            if "lead_timeline" in values and values["lead_timeline"] not in dict(
+                    Lead._fields["lead_timeline"]._description_selection(self.env)):
+                values.pop("lead_timeline")
+            lead = Lead.create(values)
+        if message and message.get("body"):
+            self._post_inbound(lead, partner, message)
+        return lead
+
+    def _find_partner(self, phone, email, match, company):
+        Partner = self.env["res.partner"].sudo()
+        domain = []
+        if phone:
+            domain.append([("phone_sanitized", "=", phone)])
+        if email:
+            domain.append([("email_normalized", "=", email)])
+        if domain:
+            partner = Partner.search(expression.AND([
+                expression.OR(domain), [("company_id", "in", [company.id, False])]]), limit=1)
+            if partner:
+                return partner
+        if match:  # a returning customer: their closed leads know the partner
+            closed = self.env["crm.lead"].sudo().with_context(active_test=False).search(
+                expression.AND([expression.OR(match), [("partner_id", "!=", False)],
+                                [("company_id", "in", [company.id, False])]]), order="id desc", limit=1)
+            return closed.partner_id
+        return Partner
+
+    def _post_inbound(self, lead, partner, message):
+        body = Markup("<br/>").join(escape(line) for line in str(message["body"]).split("\n"))
+        values = {"author_id": partner.id, "message_type": "comment",
+                  "subtype_xmlid": "mail.mt_comment", "body": body}
+        if message.get("subject"):
+            values["subject"] = message["subject"]
+        if message.get("date"):
+            values["date"] = min(message["date"], fields.Datetime.now())
+        if message.get("wa_message_id"):
+            values.update(wa_message_id=message["wa_message_id"], wa_state="received")
+        lead.with_context(mail_post_autofollow=False).message_post(**values)
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.autovacuum
+    def _gc_processed_events(self):
+        """Purge processed events older than each company's retention (failed ones are kept)."""
+        for company in self.env["res.company"].sudo().search([("lead_channel_retention_days", ">", 0)]):
+            limit_date = fields.Datetime.now() - timedelta(days=company.lead_channel_retention_days)
+            self.env.cr.execute("""
+                DELETE FROM lead_channel_event
+                 WHERE company_id = %s AND state IN ('done', 'duplicate', 'ignored') AND received_at < %s
+            """, [company.id, limit_date])
+
+
+def _from_timestamp(timestamp):
+    if not timestamp:
+        return fields.Datetime.now()
+    try:
+        return datetime.utcfromtimestamp(int(timestamp)).replace(microsecond=0)
+    except (OverflowError, OSError, ValueError):
+        return fields.Datetime.now()
+
+
+def _referral_values(env, referral):
+    if not referral:
+        return {}
+    values = {"ad_id": referral.get("ad_id"), "ad_headline": referral.get("headline"),
+              "ad_source_url": referral.get("source_url")}
+    if referral.get("headline"):
+        values["campaign_id"] = env["utm.mixin"].sudo()._find_or_create_record(
+            "utm.campaign", referral["headline"]).id
+    return {k: v for k, v in values.items() if v}
+
+
+def _html_to_text(html):
+    from odoo.tools import html2plaintext  # noqa: PLC0415
+    return html2plaintext(html or "") if "<" in (html or "") else (html or "")
