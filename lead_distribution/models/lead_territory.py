@@ -18,7 +18,7 @@ class LeadTerritory(models.Model):
         string="Postcode Prefixes", help="Comma-separated postcode prefixes, e.g. 75, 92, 93.")
     city_names = fields.Char(string="Cities", help="Comma-separated city names.")
 
-    @api.constrains("country_id", "state_ids", "zip_prefixes", "city_names")
+    @api.constrains("name", "country_id", "state_ids", "zip_prefixes", "city_names")
     def _check_criteria(self):
         for territory in self:
             if not (territory.country_id or territory.state_ids

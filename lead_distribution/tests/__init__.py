@@ -1,1 +1,3 @@
 from . import test_routing
+from . import test_tools
+from . import test_concurrency
