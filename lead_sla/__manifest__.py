@@ -1,0 +1,27 @@
+{
+    "name": "Lead Response SLA",
+    "version": "18.0.1.0.0",
+    "summary": "Response clocks on CRM leads: warn the owner, escalate and reassign "
+    "on breach, exception report, follow-up cadence and response-time reporting",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "Lead Suite",
+    "website": "https://github.com/lead-suite/lead-suite",
+    "depends": ["lead_distribution", "lead_scoring"],
+    "data": [
+        "security/lead_sla_security.xml",
+        "security/ir.model.access.csv",
+        "data/lead_sla_policy_data.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/lead_sla_policy_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizards/lead_sla_contacted_views.xml",
+        "report/lead_sla_report_views.xml",
+        "views/lead_sla_menus.xml",
+    ],
+    "pre_init_hook": "_pre_init_hook",
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,5 @@
+from . import test_lead_sla_clock
+from . import test_lead_sla_response
+from . import test_lead_sla_sweep
+from . import test_lead_sla_concurrency
+from . import test_lead_sla_report

@@ -1,0 +1,167 @@
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import COLD, HOT, T0, WARM, LeadSlaCase
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadSlaClock(LeadSlaCase):
+
+    def test_hot_lead_clock_starts_on_create(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+            self.assertEqual(lead.lead_tier, "hot")
+        self.assertEqual(lead.sla_policy_id, self.hot_policy)
+        self.assertEqual(lead.sla_status, "running")
+        self.assertEqual(lead.sla_start, T0)
+        self.assertEqual(lead.sla_warn_at, T0 + timedelta(minutes=3))
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=5))
+        self.assertEqual(lead.sla_user_id, self.alice)
+
+    def test_warm_lead_gets_60_minutes(self):
+        with freeze_time(T0):
+            lead = self._lead(WARM)
+        self.assertEqual(lead.sla_policy_id, self.warm_policy)
+        self.assertEqual(lead.sla_warn_at, T0 + timedelta(minutes=45))
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=60))
+
+    def test_cold_lead_has_no_clock(self):
+        with freeze_time(T0):
+            lead = self._lead(COLD)
+        self.assertEqual(lead.sla_policy_id, self.cold_policy)
+        self.assertEqual(lead.sla_status, "none")
+        self.assertFalse(lead.sla_deadline)
+
+    def test_unassigned_lead_has_no_clock_until_assigned(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT, user_id=False)
+        self.assertEqual(lead.sla_status, "none")
+        self.assertFalse(lead.sla_deadline)
+        later = T0 + timedelta(minutes=7)
+        with freeze_time(later):
+            lead.write({"user_id": self.bob.id})
+            lead.flush_recordset()
+        self.assertEqual(lead.sla_status, "running")
+        self.assertEqual(lead.sla_start, later)
+        self.assertEqual(lead.sla_deadline, later + timedelta(minutes=5))
+
+    def test_clock_restarts_for_new_owner(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+        later = T0 + timedelta(minutes=4)
+        with freeze_time(later):
+            lead.user_id = self.bob
+            lead.flush_recordset()
+        self.assertEqual(lead.sla_user_id, self.bob)
+        self.assertEqual(lead.sla_start, later)
+        self.assertEqual(lead.sla_deadline, later + timedelta(minutes=5))
+        # writing the same owner again does not restart it
+        with freeze_time(later + timedelta(minutes=1)):
+            lead.write({"user_id": self.bob.id, "description": "x"})
+            lead.flush_recordset()
+        self.assertEqual(lead.sla_start, later)
+
+    def test_answered_lead_keeps_met_on_reassignment(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+            lead._lead_sla_first_response("contacted")
+            lead.user_id = self.bob
+            lead.flush_recordset()
+        self.assertEqual(lead.sla_status, "met")
+
+    def test_first_matching_policy_applies(self):
+        special = self.env["lead.sla.policy"].create({
+            "name": "VIP team", "sequence": 1, "response_minutes": 2, "warn_minutes": 1,
+            "domain": repr([("team_id", "=", self.team.id)]),
+        })
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+        self.assertEqual(lead.sla_policy_id, special)
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=2))
+        special.active = False
+        with freeze_time(T0):
+            lead2 = self._lead(HOT)
+        self.assertEqual(lead2.sla_policy_id, self.hot_policy)
+
+    def test_company_specific_policy(self):
+        other = self.env["res.company"].create({"name": "Other SLA Co"})
+        self.env["lead.sla.policy"].create({
+            "name": "Other company only", "sequence": 1, "response_minutes": 1,
+            "warn_minutes": 0, "company_id": other.id})
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+        self.assertEqual(lead.sla_policy_id, self.hot_policy)
+
+    def _calendar(self, tz):
+        return self.env["resource.calendar"].create({
+            "name": "SLA office %s" % tz, "tz": tz,
+            "attendance_ids": [(5, 0, 0)] + [
+                (0, 0, {"name": "day %s %s" % (day, period), "dayofweek": str(day),
+                        "hour_from": hour_from, "hour_to": hour_to, "day_period": period})
+                for day in range(5)
+                for period, hour_from, hour_to in (("morning", 9, 12), ("afternoon", 13, 17))
+            ],
+        })
+
+    def test_calendar_night_enquiry_due_next_morning(self):
+        self.warm_policy.calendar_id = self._calendar("UTC")
+        # Tuesday 23:00 UTC -> Wednesday 09:00 + 60 working minutes
+        with freeze_time(datetime(2026, 11, 24, 23, 0)):
+            lead = self._lead(WARM)
+        self.assertEqual(lead.sla_deadline, datetime(2026, 11, 25, 10, 0))
+        self.assertEqual(lead.sla_warn_at, datetime(2026, 11, 25, 9, 45))
+
+    def test_calendar_weekend_and_lunch(self):
+        self.warm_policy.calendar_id = self._calendar("UTC")
+        # Friday 16:30: 30 min on Friday, 30 more on Monday morning
+        with freeze_time(datetime(2026, 11, 27, 16, 30)):
+            lead = self._lead(WARM)
+        self.assertEqual(lead.sla_deadline, datetime(2026, 11, 30, 9, 30))
+        # Monday 11:30: 30 min before lunch, 30 after
+        with freeze_time(datetime(2026, 11, 30, 11, 30)):
+            lead2 = self._lead(WARM)
+        self.assertEqual(lead2.sla_deadline, datetime(2026, 11, 30, 13, 30))
+
+    def test_calendar_time_zone(self):
+        # 09:00-12:00 in New York is 14:00-17:00 UTC in winter
+        self.warm_policy.calendar_id = self._calendar("America/New_York")
+        with freeze_time(datetime(2026, 11, 24, 12, 0)):  # 07:00 in New York
+            lead = self._lead(WARM)
+        self.assertEqual(lead.sla_deadline, datetime(2026, 11, 24, 15, 0))
+
+    def test_response_minutes_count_working_time(self):
+        self.warm_policy.calendar_id = self._calendar("UTC")
+        with freeze_time(datetime(2026, 11, 27, 16, 30)):  # Friday
+            lead = self._lead(WARM)
+        with freeze_time(datetime(2026, 11, 30, 9, 10)):  # Monday
+            lead._lead_sla_first_response("contacted")
+            lead.flush_recordset()
+        self.assertEqual(lead.sla_status, "met")
+        self.assertEqual(lead.sla_response_minutes, 40)
+
+    def test_invalid_policies_are_refused(self):
+        Policy = self.env["lead.sla.policy"]
+        from odoo.exceptions import ValidationError
+        with self.assertRaises(ValidationError):
+            Policy.create({"name": "bad domain", "domain": "[('no_such_field', '=', 1)]"})
+        with self.assertRaises(ValidationError):
+            Policy.create({"name": "warn too long", "response_minutes": 5, "warn_minutes": 5})
+        with self.assertRaises(ValidationError):
+            Policy.create({"name": "reassign no clock", "response_minutes": 0,
+                           "warn_minutes": 0, "reassign_on_breach": True})
+
+    def test_lost_lead_stops_clock(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+            lead.action_set_lost()
+        self.assertEqual(lead.sla_status, "none")
+        warned, breached = self._sweep(T0 + timedelta(hours=1))
+        self.assertNotIn(lead, breached)
+
+    def test_install_did_not_start_clocks_on_existing_leads(self):
+        # demo leads existed before the addon: none got a running clock
+        old = self.env["crm.lead"].search([("create_date", "<", T0 - timedelta(days=3650))])
+        self.assertFalse(old.filtered(lambda l: l.sla_status in ("running", "warning")))

@@ -1,0 +1,157 @@
+from datetime import timedelta
+from unittest import skipUnless
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import HOT, T0, LeadSlaCase
+
+
+def _has_distribution(env):
+    return hasattr(env["crm.lead"], "_lead_distribution_route")
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadSlaSweep(LeadSlaCase):
+
+    def setUp(self):
+        super().setUp()
+        with freeze_time(T0):
+            self.lead = self._lead(HOT, name="Hot Harry")
+
+    def _breach_notes(self, lead):
+        return lead.message_ids.filtered(lambda m: "Response SLA breached" in (m.body or ""))
+
+    def _warning_activities(self, lead):
+        return lead.activity_ids.filtered(
+            lambda a: (a.summary or "").startswith("First response due"))
+
+    def test_warning_at_minute_3(self):
+        warned, breached = self._sweep(T0 + timedelta(minutes=2, seconds=59))
+        self.assertFalse(warned | breached)
+        self.assertEqual(self.lead.sla_status, "running")
+
+        warned, breached = self._sweep(T0 + timedelta(minutes=3))
+        self.assertEqual(warned, self.lead)
+        self.assertEqual(self.lead.sla_status, "warning")
+        activity = self._warning_activities(self.lead)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.alice)
+        self.assertIn("2 minutes", activity.summary)
+        self.assertIn("Hot Harry", activity.note)
+
+        # a second sweep warns no one again
+        warned, breached = self._sweep(T0 + timedelta(minutes=4))
+        self.assertFalse(warned | breached)
+        self.assertEqual(len(self._warning_activities(self.lead)), 1)
+
+    def test_breach_at_minute_5_notifies_managers(self):
+        self._sweep(T0 + timedelta(minutes=3))
+        warned, breached = self._sweep(T0 + timedelta(minutes=5))
+        self.assertEqual(breached, self.lead)
+        self.assertEqual(self.lead.sla_status, "breached")
+        self.assertEqual(self.lead.sla_breach_count, 1)
+        note = self._breach_notes(self.lead)
+        self.assertEqual(len(note), 1)
+        self.assertTrue(note.subtype_id.internal)
+        self.assertEqual(note.partner_ids, (self.manager | self.leader).partner_id)
+        self.assertIn("Sla Alice", note.body)
+        # idempotent
+        self._sweep(T0 + timedelta(minutes=6))
+        self.assertEqual(self.lead.sla_breach_count, 1)
+        self.assertEqual(len(self._breach_notes(self.lead)), 1)
+
+    def test_late_sweep_breaches_without_warning(self):
+        warned, breached = self._sweep(T0 + timedelta(minutes=30))
+        self.assertFalse(warned)
+        self.assertEqual(breached, self.lead)
+        self.assertFalse(self._warning_activities(self.lead))
+
+    def test_met_clock_is_never_swept(self):
+        with freeze_time(T0 + timedelta(minutes=1)):
+            self.lead._lead_sla_first_response("contacted")
+        warned, breached = self._sweep(T0 + timedelta(minutes=30))
+        self.assertFalse(warned | breached)
+        self.assertEqual(self.lead.sla_status, "met")
+
+    def test_trigger_scheduled_at_next_warning(self):
+        Trigger = self.env["ir.cron.trigger"]
+        cron = self.env.ref("lead_sla.ir_cron_lead_sla_sweep")
+        with freeze_time(T0):
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+        triggers = Trigger.search([("cron_id", "=", cron.id)])
+        self.assertIn(T0 + timedelta(minutes=3), triggers.mapped("call_at"))
+
+    def test_cron_reschedules_itself_for_the_deadline(self):
+        Trigger = self.env["ir.cron.trigger"]
+        cron = self.env.ref("lead_sla.ir_cron_lead_sla_sweep")
+        with freeze_time(T0 + timedelta(minutes=3)):
+            self.env["crm.lead"]._cron_lead_sla_sweep()
+        self.assertEqual(self.lead.sla_status, "warning")
+        calls = Trigger.search([("cron_id", "=", cron.id)]).mapped("call_at")
+        self.assertIn(T0 + timedelta(minutes=5), calls)
+        with freeze_time(T0 + timedelta(minutes=5)):
+            self.env["crm.lead"]._cron_lead_sla_sweep()
+        self.assertEqual(self.lead.sla_status, "breached")
+
+    def test_no_reassignment_without_policy_flag(self):
+        self._sweep(T0 + timedelta(minutes=6))
+        self.assertEqual(self.lead.user_id, self.alice)
+        self.assertEqual(self.lead.sla_reassign_count, 0)
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadSlaReassign(LeadSlaCase):
+    """Reassignment on breach goes through lead_distribution's routing rules."""
+
+    def setUp(self):
+        super().setUp()
+        if not _has_distribution(self.env):
+            self.skipTest("lead_distribution does not provide _lead_distribution_route yet")
+        self.hot_policy.write({"reassign_on_breach": True, "max_reassign": 1})
+        self._setup_routing()
+
+    def _setup_routing(self):
+        """A rule routing every lead of the team to its members (round robin)."""
+        Rule = self.env["lead.routing.rule"]
+        Rule.search([]).write({"active": False})
+        vals = {"name": "SLA test rule", "team_id": self.team.id, "sequence": 1}
+        if "member_ids" in Rule._fields:
+            vals["member_ids"] = [(6, 0, (self.alice | self.bob).ids)]
+        self.rule = Rule.create(vals)
+
+    def test_breach_reassigns_once_with_fresh_clock(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT, user=self.alice)
+        self.assertEqual(lead.user_id, self.alice)
+        breach1 = T0 + timedelta(minutes=5)
+        with freeze_time(breach1):
+            self._sweep(breach1)
+            lead.flush_recordset()
+        self.assertEqual(lead.user_id, self.bob)
+        self.assertEqual(lead.sla_reassign_count, 1)
+        self.assertEqual(lead.sla_breach_count, 1)
+        self.assertEqual(lead.sla_status, "running")
+        self.assertEqual(lead.sla_start, breach1)
+        self.assertEqual(lead.sla_deadline, breach1 + timedelta(minutes=5))
+        log = self.env["lead.assignment.log"].search(
+            [("lead_id", "=", lead.id), ("kind", "=", "sla")])
+        self.assertTrue(log)
+        # max_reassign = 1: the second breach escalates but keeps the owner
+        breach2 = breach1 + timedelta(minutes=5)
+        with freeze_time(breach2):
+            self._sweep(breach2)
+        self.assertEqual(lead.user_id, self.bob)
+        self.assertEqual(lead.sla_status, "breached")
+        self.assertEqual(lead.sla_breach_count, 2)
+        self.assertEqual(lead.sla_reassign_count, 1)
+
+    def test_max_reassign_zero_never_reassigns(self):
+        self.hot_policy.max_reassign = 0
+        with freeze_time(T0):
+            lead = self._lead(HOT, user=self.alice)
+        self._sweep(T0 + timedelta(minutes=5))
+        self.assertEqual(lead.user_id, self.alice)
+        self.assertEqual(lead.sla_status, "breached")
