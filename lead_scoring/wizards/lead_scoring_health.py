@@ -25,6 +25,12 @@ class LeadScoringHealth(models.TransientModel):
     gap_warning = fields.Char(readonly=True)
     line_ids = fields.One2many("lead.scoring.health.line", "health_id", readonly=True)
 
+    @api.depends("date_from", "date_to")
+    def _compute_display_name(self):
+        for health in self:
+            health.display_name = _("Scoring Health %(start)s → %(end)s",
+                                     start=health.date_from, end=health.date_to)
+
     def _closed_leads(self, date_from, date_to):
         """(won, lost) closed leads of the period: won, or lost with a reason."""
         Lead = self.env["crm.lead"].with_context(active_test=False)
@@ -71,6 +77,7 @@ class LeadScoringHealth(models.TransientModel):
                 "win_rate_with": stats.win_rate_with * 100,
                 "win_rate_without": stats.win_rate_without * 100,
                 "lift": stats.lift if stats.lift not in (None, float("inf")) else 0.0,
+                "lift_known": stats.lift not in (None, float("inf")),
                 "suggested_points": suggest_points(stats),
             }))
         self.write({
@@ -119,10 +126,11 @@ class LeadScoringHealthLine(models.TransientModel):
 
     health_id = fields.Many2one("lead.scoring.health", required=True, ondelete="cascade")
     rule_id = fields.Many2one("lead.scoring.rule", required=True, ondelete="cascade")
-    current_points = fields.Integer()
-    matched_count = fields.Integer(string="Leads Matched")
-    matched_won = fields.Integer(string="Won Among Matched")
-    win_rate_with = fields.Float(string="Win Rate With (%)", digits=(16, 2))
-    win_rate_without = fields.Float(string="Win Rate Without (%)", digits=(16, 2))
+    current_points = fields.Integer(string="Points")
+    matched_count = fields.Integer(string="Matched", help="Closed leads with the signal.")
+    matched_won = fields.Integer(string="Won", help="Won leads among those with the signal.")
+    win_rate_with = fields.Float(string="Win % with", digits=(16, 1))
+    win_rate_without = fields.Float(string="Win % without", digits=(16, 1))
     lift = fields.Float(digits=(16, 2), help="Win rate with the signal / win rate without it.")
-    suggested_points = fields.Integer()
+    lift_known = fields.Boolean(help="Both sides have closed leads, so the lift can be measured.")
+    suggested_points = fields.Integer(string="Suggested")
