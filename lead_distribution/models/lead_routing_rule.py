@@ -17,6 +17,7 @@ STRATEGIES = [
     ("weighted", "Weighted Round Robin"),
     ("least_loaded", "Least Loaded"),
 ]
+SMALL_BATCH = 20  # up to this many leads, rule domains are matched in memory
 FALLBACKS = [
     ("next_rule", "Try the next rule"),
     ("user", "Give to the fallback salesperson"),
@@ -126,14 +127,6 @@ class LeadRoutingRule(models.Model):
         return members.filtered(lambda m: m.active and m.user_id.active).sorted(
             lambda m: (m.id,))
 
-    def _pool_label(self, lead):
-        """Pool name for the plain-words reason."""
-        if self.match_skills and lead.lead_skill_ids:
-            return ", ".join(lead.lead_skill_ids.mapped("name"))
-        if self.match_territory and lead.lead_territory_id:
-            return lead.lead_territory_id.name
-        return self.team_id.name
-
     def _strategy_label(self):
         return STRATEGY_LABELS.get(self.strategy, self.strategy)
 
@@ -159,6 +152,24 @@ class LeadRoutingRule(models.Model):
             "lead_distribution.lead_assignment_log_action")
         action["domain"] = [("rule_id", "=", self.id)]
         return action
+
+    def _match(self, leads, company):
+        """Ids of ``leads`` this rule's domain matches.
+
+        A few leads (the creation of one lead, a small import) are matched in
+        memory on values the ORM already holds, which saves one query per rule
+        on the hot path; batches use one search per rule.  Computed stored
+        fields (lead_tier) are computed on access either way.
+        """
+        self.ensure_one()
+        domain = self._matching_domain(company)
+        if len(leads) <= SMALL_BATCH:
+            try:
+                return set(leads.filtered_domain(domain).ids)
+            except Exception:  # noqa: BLE001 - an operator filtered_domain lacks: use SQL
+                pass
+        Lead = self.env["crm.lead"].sudo()
+        return set(Lead.search(expression.AND([[("id", "in", leads.ids)], domain])).ids)
 
     def _matching_domain(self, company):
         return expression.AND([self._get_domain(), [
@@ -235,10 +246,10 @@ class LeadRoutingRule(models.Model):
         leads = leads.sudo()
         company = (leads[:1].company_id or self.env.company)
         matches = {}
-        for rule in self:  # one query per rule for the whole batch
-            ids = Lead.search(expression.AND([[("id", "in", leads.ids)], rule._matching_domain(company)])).ids
+        for rule in self:
+            ids = rule._match(leads, company)
             if ids:
-                matches[rule.id] = set(ids)
+                matches[rule.id] = ids
         if not matches:
             return [], {}
         rules = self.filtered(lambda r: r.id in matches)
@@ -263,74 +274,100 @@ class LeadRoutingRule(models.Model):
             "SELECT rule_id, user_id, current_weight FROM lead_routing_state WHERE rule_id = ANY(%s)",
             [rules.ids])
         credits = {(r, u): c for r, u, c in self.env.cr.fetchall()}
+        # plain data once per batch: the loop below runs no query and no ORM access
+        agents = {}  # member id -> (user id, name, available, max_open, skills, territories)
+        for member in members:
+            agents[member.id] = (member.user_id.id, member.user_id.name, member.lead_available,
+                                 member.lead_max_open, frozenset(member.lead_skill_ids.ids),
+                                 frozenset(member.lead_territory_ids.ids))
+        pool_ids = {rule_id: [m.id for m in pool] for rule_id, pool in pools.items()}
         peers = {}
         for rule in rules:
-            for member in pools[rule.id]:
-                peers[(rule.id, member.user_id.id)] = Peer(
-                    key=member.user_id.id, weight=member.lead_weight or 1.0,
-                    current=credits.get((rule.id, member.user_id.id), 0.0),
-                    name=member.user_id.name)
-        states = {}
+            for member_id in pool_ids[rule.id]:
+                user_id, name, _av, _max, _sk, _te = agents[member_id]
+                peers[(rule.id, user_id)] = Peer(
+                    key=user_id, weight=members.browse(member_id).lead_weight or 1.0,
+                    current=credits.get((rule.id, user_id), 0.0), name=name)
+        rule_data = {rule.id: (rule, rule.strategy, rule.match_skills, rule.match_territory,
+                               rule.fallback, rule.fallback_user_id, rule.team_id.name, rule.name)
+                     for rule in rules}
+        need_skills = any(rule.match_skills for rule in rules)
+        need_territory = any(rule.match_territory for rule in rules)
+        lead_data = {}
+        for lead in leads:
+            lead_data[lead.id] = (
+                frozenset(lead.lead_skill_ids.ids) if need_skills else frozenset(),
+                lead.lead_territory_id.id if need_territory else False)
+        skill_names = dict(self.env["lead.skill"].sudo().search([]).mapped(lambda s: (s.id, s.name))) \
+            if need_skills else {}
+        territory_names = {}
+        if need_territory:
+            territory_names = {t.id: t.name for t in leads.lead_territory_id}
 
-        def blocked(member):
-            user = member.user_id
-            if user.id in exclude_user_ids:
+        def blocked(agent):
+            user_id, _name, available, max_open, _sk, _te = agent
+            if user_id in exclude_user_ids:
                 return "excluded"
-            attendance, leaves = windows.get(user.id, (None, []))
-            states[user.id] = AgentState(
-                available=member.lead_available, attendance=attendance, leaves=leaves,
-                open_count=open_counts.get(user.id, 0), max_open=member.lead_max_open)
-            return unavailable_reason(states[user.id], now)
+            attendance, leaves = windows.get(user_id, (None, []))
+            return unavailable_reason(AgentState(
+                available=available, attendance=attendance, leaves=leaves,
+                open_count=open_counts.get(user_id, 0), max_open=max_open), now)
 
+        Users = self.env["res.users"]
         decisions = []
         touched = {}
-        for lead in leads.sorted("id"):
+        for lead_id in sorted(lead_data):
+            lead_skills, lead_territory = lead_data[lead_id]
             notes = []
             decision = None
             last_rule = None
-            for rule in rules:
-                if lead.id not in matches[rule.id]:
+            for rule_id, ids in ((r.id, matches[r.id]) for r in rules):
+                if lead_id not in ids:
                     continue
+                rule, strategy, match_skills, match_territory, fallback, fallback_user, team_name, rule_name = \
+                    rule_data[rule_id]
                 last_rule = rule
-                pool = pools[rule.id]
-                if rule.match_skills and lead.lead_skill_ids:
-                    pool = pool.filtered(lambda m: lead.lead_skill_ids <= m.lead_skill_ids)
-                if rule.match_territory and lead.lead_territory_id:
-                    pool = pool.filtered(lambda m: lead.lead_territory_id in m.lead_territory_ids)
+                pool = [agents[m] for m in pool_ids[rule_id]]
+                label = team_name
+                if match_skills and lead_skills:
+                    pool = [a for a in pool if lead_skills <= a[4]]
+                    label = ", ".join(sorted(skill_names.get(s, "") for s in lead_skills))
+                if match_territory and lead_territory:
+                    pool = [a for a in pool if lead_territory in a[5]]
+                    if not (match_skills and lead_skills):
+                        label = territory_names.get(lead_territory, team_name)
                 eligible, skipped = [], []
-                for member in pool:
-                    why = blocked(member)
+                for agent in pool:
+                    why = blocked(agent)
                     if why:
-                        skipped.append((member.user_id.name, why))
+                        skipped.append((agent[1], why))
                     else:
-                        eligible.append(peers[(rule.id, member.user_id.id)])
-                for peer in eligible:  # least_loaded sees the load of this batch too
-                    peer.load = open_counts.get(peer.key, 0)
-                shares = expected_shares(eligible, rule.strategy)
-                chosen = pick(eligible, rule.strategy)
-                label = rule._pool_label(lead)
+                        peer = peers[(rule_id, agent[0])]
+                        peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
+                        eligible.append(peer)
+                shares = expected_shares(eligible, strategy)
+                chosen = pick(eligible, strategy)
                 if chosen:
                     for peer in eligible:
-                        touched[(rule.id, peer.key)] = peer
+                        touched[(rule_id, peer.key)] = peer
                     open_counts[chosen.key] = open_counts.get(chosen.key, 0) + 1
                     decision = dict(
-                        user=self.env["res.users"].browse(chosen.key), strategy=rule.strategy,
-                        shares=shares, reason=describe(rule.strategy, label, skipped, chosen.name))
+                        user=Users.browse(chosen.key), strategy=strategy,
+                        shares=shares, reason=describe(strategy, label, skipped, chosen.name))
                 else:
-                    why = describe(rule.strategy, label, skipped) + (
+                    why = describe(strategy, label, skipped) + (
                         "" if pool else "; no agent in the pool has the lead's skills/territory")
-                    if rule.fallback == "next_rule":
-                        notes.append(_("rule '%(rule)s': nobody available (%(why)s)", rule=rule.name, why=why))
+                    if fallback == "next_rule":
+                        notes.append(_("rule '%(rule)s': nobody available (%(why)s)", rule=rule_name, why=why))
                         continue
-                    fallback = rule.fallback_user_id
-                    if rule.fallback == "user" and fallback and fallback.id not in exclude_user_ids:
-                        open_counts[fallback.id] = open_counts.get(fallback.id, 0) + 1
-                        decision = dict(user=fallback, strategy=rule.strategy, shares={}, reason=_(
-                            "Fallback to %(user)s: nobody available. %(why)s", user=fallback.name, why=why))
+                    if fallback == "user" and fallback_user and fallback_user.id not in exclude_user_ids:
+                        open_counts[fallback_user.id] = open_counts.get(fallback_user.id, 0) + 1
+                        decision = dict(user=fallback_user, strategy=strategy, shares={}, reason=_(
+                            "Fallback to %(user)s: nobody available. %(why)s", user=fallback_user.name, why=why))
                     else:
-                        decision = dict(user=False, strategy=rule.strategy, shares={}, reason=_(
+                        decision = dict(user=False, strategy=strategy, shares={}, reason=_(
                             "Left unassigned in team %(team)s: nobody available. %(why)s",
-                            team=rule.team_id.name, why=why))
+                            team=team_name, why=why))
                 decision["rule"] = rule
                 break
             if decision is None and last_rule:
@@ -344,7 +381,7 @@ class LeadRoutingRule(models.Model):
                 decision["reason"] = "%s (%s)" % (decision["reason"], "; ".join(notes))
             if prefix:
                 decision["reason"] = "%s: %s" % (prefix, decision["reason"])
-            decision["lead"] = lead
+            decision["lead"] = leads.browse(lead_id)
             decision["team"] = decision["rule"].team_id
             decisions.append(decision)
         return decisions, touched

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Benchmark of lead_distribution against Odoo's own lead assignment.
+
+Runs in one process, on one throwaway database, the same agents and teams:
+
+1. Odoo's ``crm.team._action_assign_leads`` on a sample of unassigned leads
+   (it is slow; the sample bounds the run time) -> leads/s;
+2. our backlog routing (``crm.lead._cron_lead_distribution_backlog``) on
+   the full backlog of unassigned leads -> leads/s and the ratio;
+3. the latency routing adds to a single ``crm.lead.create``: p50/p95 of N
+   creates with 20 active rules vs the same creates without routing.
+
+Every phase is rolled back, so the database can be reused.
+
+Usage::
+
+    python3 tests/bench/bench_lead_distribution.py [DBNAME]
+
+Environment: LD_BENCH_DB (default ``lead_dist_bench``), LD_BENCH_LEADS (10000),
+LD_BENCH_ODOO_SAMPLE (1500), LD_BENCH_CREATES (200), LD_BENCH_TIMEOUT (1200 s),
+LD_BENCH_ADDONS (addons path; default: Odoo's own addons + this repository).
+The database is created and lead_distribution installed (without demo data)
+when it does not exist.
+"""
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import odoo
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ODOO_PKG = os.path.dirname(os.path.abspath(odoo.__file__))
+DEFAULT_ADDONS = ",".join([os.path.join(os.path.dirname(ODOO_PKG), "addons"),
+                           os.path.join(ODOO_PKG, "addons"), REPO])
+
+DB = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("LD_BENCH_DB", "lead_dist_bench")
+ADDONS = os.environ.get("LD_BENCH_ADDONS", DEFAULT_ADDONS)
+N_LEADS = int(os.environ.get("LD_BENCH_LEADS", 10000))
+N_ODOO = int(os.environ.get("LD_BENCH_ODOO_SAMPLE", 1500))
+N_CREATES = int(os.environ.get("LD_BENCH_CREATES", 200))
+TIMEOUT = int(os.environ.get("LD_BENCH_TIMEOUT", 1200))
+N_TEAMS, PER_TEAM = 20, 10
+
+
+def ensure_db():
+    exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True).stdout
+    if any(line.split("|")[0].strip() == DB for line in exists.splitlines()):
+        return
+    print("creating database %s and installing lead_distribution..." % DB, flush=True)
+    subprocess.run(["createdb", DB], check=True)
+    subprocess.run([sys.executable, "-m", "odoo", "-d", DB, "--addons-path=%s" % ADDONS,
+                    "-i", "lead_distribution", "--without-demo=all", "--stop-after-init",
+                    "--log-level=warn"], check=True)
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+def setup_agents(env):
+    """200 agents in 20 teams, one routing rule per team (by lead source)."""
+    group = env.ref("sales_team.group_sale_salesman")
+    users = env["res.users"].with_context(no_reset_password=True).create([{
+        "name": "Bench Agent %03d" % i, "login": "bench_agent_%03d" % i,
+        "groups_id": [(6, 0, [group.id])], "tz": "UTC",
+    } for i in range(N_TEAMS * PER_TEAM)])
+    teams = env["crm.team"].create([{
+        "name": "Bench Team %02d" % t, "use_leads": True, "use_opportunities": True,
+        "assignment_domain": "[('referred', '=', 'T%02d')]" % t,
+    } for t in range(N_TEAMS)])
+    env["crm.team.member"].create([{
+        "crm_team_id": teams[t].id, "user_id": users[t * PER_TEAM + k].id,
+        "assignment_max": 1500, "lead_weight": 1.0 + (k % 3) * 0.5,
+    } for t in range(N_TEAMS) for k in range(PER_TEAM)])
+    env["lead.routing.rule"].search([]).active = False
+    env["lead.routing.rule"].create([{
+        "name": "Bench %02d" % t, "team_id": teams[t].id, "sequence": t,
+        "domain": "[('referred', '=', 'T%02d')]" % t,
+        "strategy": ("round_robin", "weighted", "least_loaded")[t % 3],
+        "fallback": "unassigned",
+    } for t in range(N_TEAMS)])
+    return users, teams
+
+
+def make_leads(env, n, pending, tag):
+    Lead = env["crm.lead"].with_context(
+        lead_distribution_no_route=True, tracking_disable=True, mail_create_nolog=True)
+    for start in range(0, n, 1000):
+        Lead.create([{
+            "name": "Bench %s %d" % (tag, i), "type": "lead", "user_id": False, "team_id": False,
+            "referred": "T%02d" % (i % N_TEAMS),
+            "email_from": "bench.%s.%d@example.com" % (tag, i),
+        } for i in range(start, min(n, start + 1000))])
+    env.flush_all()
+    if pending:
+        env.cr.execute("UPDATE crm_lead SET lead_routing_pending = true "
+                       "WHERE user_id IS NULL AND name LIKE %s", ["Bench %s %%" % tag])
+        env.invalidate_all()
+
+
+def main():
+    signal.alarm(TIMEOUT)
+    ensure_db()
+    odoo.tools.config.parse_config(["-d", DB, "--addons-path=%s" % ADDONS, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(DB)
+    threading.current_thread().testing = True  # Odoo's assignment: no intermediate commits
+    results = {}
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        t0 = time.time()
+        users, teams = setup_agents(env)
+        env.flush_all()
+        cr.execute("SAVEPOINT bench_agents")
+        print("agents/teams/rules ready in %.1fs" % (time.time() - t0), flush=True)
+
+        # 1. Odoo's assignment on a sample
+        make_leads(env, N_ODOO, pending=False, tag="odoo")
+        t0 = time.time()
+        teams._action_assign_leads(force_quota=True)
+        env.flush_all()
+        elapsed = time.time() - t0
+        cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE 'Bench odoo %%' AND user_id IS NOT NULL")
+        assigned = cr.fetchone()[0]
+        results["odoo"] = (assigned, elapsed)
+        print("Odoo _action_assign_leads: %d/%d leads assigned in %.2fs = %.1f leads/s"
+              % (assigned, N_ODOO, elapsed, assigned / elapsed), flush=True)
+        cr.execute("ROLLBACK TO SAVEPOINT bench_agents")
+        env.invalidate_all()
+        env.registry.clear_cache()
+
+        # 2. our backlog routing on the full backlog
+        make_leads(env, N_LEADS, pending=True, tag="ours")
+        t0 = time.time()
+        env["crm.lead"]._cron_lead_distribution_backlog()
+        env.flush_all()
+        elapsed = time.time() - t0
+        cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE 'Bench ours %%' AND user_id IS NOT NULL")
+        assigned = cr.fetchone()[0]
+        results["ours"] = (assigned, elapsed)
+        print("lead_distribution backlog: %d/%d leads routed in %.2fs = %.1f leads/s"
+              % (assigned, N_LEADS, elapsed, assigned / elapsed), flush=True)
+        cr.execute("SELECT max(c) - min(c) FROM (SELECT count(*) c FROM crm_lead "
+                   "WHERE name LIKE 'Bench ours %%' GROUP BY user_id) s")
+        print("  spread of leads per agent (max - min): %s" % cr.fetchone()[0])
+        cr.execute("ROLLBACK TO SAVEPOINT bench_agents")
+        env.invalidate_all()
+        env.registry.clear_cache()
+
+        # 3. latency of one create, with and without routing
+        Lead = env["crm.lead"].with_context(mail_create_nolog=True)
+
+        def timed_creates(ctx, tag):
+            times = []
+            for i in range(N_CREATES):
+                t = time.perf_counter()
+                Lead.with_context(**ctx).create({
+                    "name": "Bench %s %d" % (tag, i), "type": "lead", "user_id": False,
+                    "referred": "T%02d" % (i % N_TEAMS), "email_from": "c%d@example.com" % i})
+                env.flush_all()
+                times.append((time.perf_counter() - t) * 1000)
+            return times
+
+        timed_creates({}, "warm")  # warm caches (ormcache, prefetch)
+        without = timed_creates({"lead_distribution_no_route": True}, "plain")
+        with_routing = timed_creates({}, "routed")
+        cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE 'Bench routed %%' AND user_id IS NOT NULL")
+        routed = cr.fetchone()[0]
+        cr.execute("ROLLBACK TO SAVEPOINT bench_agents")
+        cr.rollback()
+
+    odoo_n, odoo_t = results["odoo"]
+    ours_n, ours_t = results["ours"]
+    odoo_rate, ours_rate = odoo_n / odoo_t, ours_n / ours_t
+    p50w, p95w = pct(without, 50), pct(without, 95)
+    p50r, p95r = pct(with_routing, 50), pct(with_routing, 95)
+    print()
+    print("=== lead_distribution benchmark (%d agents, %d teams, 20 rules) ===" % (N_TEAMS * PER_TEAM, N_TEAMS))
+    print("Odoo _action_assign_leads : %6d leads in %7.2fs -> %8.1f leads/s (sample)" % (odoo_n, odoo_t, odoo_rate))
+    print("lead_distribution backlog : %6d leads in %7.2fs -> %8.1f leads/s" % (ours_n, ours_t, ours_rate))
+    print("throughput ratio          : %.1fx (target >= 20x)" % (ours_rate / odoo_rate))
+    print("single create without routing: p50 %.1f ms  p95 %.1f ms" % (p50w, p95w))
+    print("single create with routing   : p50 %.1f ms  p95 %.1f ms  (%d/%d routed)" % (p50r, p95r, routed, N_CREATES))
+    print("latency added by routing     : p50 %.1f ms  p95 %.1f ms (target p95 <= 20 ms)"
+          % (p50r - p50w, p95r - p95w))
+
+
+if __name__ == "__main__":
+    main()
