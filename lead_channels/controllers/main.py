@@ -38,7 +38,7 @@ def _read_body(limit):
     length = httprequest.content_length
     if length is not None and length > limit:
         return None
-    data = httprequest.stream.read(limit + 1)
+    data = httprequest.get_data(cache=True)
     return None if len(data) > limit else data
 
 
@@ -107,21 +107,19 @@ class LeadChannelsController(http.Controller):
             return _text("", 204, cors + [("Access-Control-Allow-Methods", "POST, OPTIONS"),
                                           ("Access-Control-Allow-Headers", "Content-Type"),
                                           ("Access-Control-Max-Age", "600")])
-        body = _read_body(MAX_FORM_BODY)
-        if body is None:
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_FORM_BODY:
             return _json({"error": "body too large"}, 413, cors)
-        mimetype = request.httprequest.mimetype
-        if mimetype == "application/json":
+        if request.httprequest.mimetype == "application/json":
+            body = _read_body(MAX_FORM_BODY)
+            if body is None:
+                return _json({"error": "body too large"}, 413, cors)
             try:
                 data = meta.load_body(body)
             except meta.PayloadError as exc:
                 return _json({"error": str(exc)}, 400, cors)
-        else:
-            from urllib.parse import parse_qsl  # noqa: PLC0415
-            try:
-                data = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-            except UnicodeDecodeError:
-                return _json({"error": "body is not UTF-8"}, 400, cors)
+        else:  # form-encoded: Odoo already parsed it
+            data = request.httprequest.form.to_dict()
         if form_core.is_spam(data):
             return _json({"status": "received"}, 201, cors)  # bots learn nothing
         remote_addr = request.httprequest.remote_addr

@@ -41,6 +41,10 @@ class CrmLead(models.Model):
         for lead in self:
             lead.channel_event_count = counts.get(lead.id, 0)
 
+    def _get_message_create_valid_field_names(self):
+        # the WhatsApp id and status travel with the chatter message they belong to
+        return super()._get_message_create_valid_field_names() | {"wa_message_id", "wa_state"}
+
     def action_open_whatsapp_composer(self):
         self.ensure_one()
         return {

@@ -31,7 +31,7 @@ SOURCE_XMLIDS = {
 }
 
 
-def _new_token():
+def _new_token(_records=None):
     return secrets.token_urlsafe(24)
 
 
@@ -81,8 +81,6 @@ class LeadChannel(models.Model):
     webhook_url = fields.Char(compute="_compute_urls", string="Webhook URL")
     form_url = fields.Char(compute="_compute_urls", string="Form URL")
 
-    event_ids = fields.One2many("lead.channel.event", "channel_id")
-    lead_ids = fields.One2many("crm.lead", "channel_id")
     event_count = fields.Integer(compute="_compute_health", string="Events Received")
     duplicate_count = fields.Integer(compute="_compute_health", string="Duplicates")
     failed_count = fields.Integer(compute="_compute_health", string="Failed")

@@ -1,11 +1,12 @@
 import json
 import logging
+import threading
 from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -174,18 +175,28 @@ class LeadChannelEvent(models.Model):
     @api.model
     def _cron_process_events(self, limit=CRON_BATCH):
         """Process due events, one transaction per event outside of tests."""
-        auto_commit = not modules.module.current_test
         events = self.search(self._todo_domain(), order="received_at, id", limit=limit)
+        if getattr(threading.current_thread(), "testing", False):  # a test transaction is never committed
+            events._process()
+            done = len(events)
+        else:
+            done = self._process_committing(events.ids)
+        remaining = self.search_count(self._todo_domain()) if len(events) >= limit else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._schedule_retries()
+        return done
+
+    @api.model
+    def _process_committing(self, event_ids):
+        """Process each event in its own transaction and commit it.
+
+        A crash costs one event only. A conflict (another transaction created
+        the same contact's lead meanwhile) is replayed at once in a fresh
+        snapshot, which then finds that lead instead of making a second one.
+        """
         done = 0
-        for event_id in events.ids:
+        for event_id in event_ids:
             event = self.browse(event_id)
-            if not auto_commit:
-                event._process()
-                done += 1
-                continue
-            # one event per transaction: a crash or a conflict costs one event
-            # only; a conflict (another transaction created the same contact's
-            # lead) is replayed at once in a fresh snapshot that sees it
             for _attempt in range(3):
                 try:
                     self.env.cr.execute(
@@ -199,9 +210,6 @@ class LeadChannelEvent(models.Model):
                 except TRANSIENT_ERRORS:
                     self.env.cr.rollback()
                     self.env.invalidate_all()
-        remaining = self.search_count(self._todo_domain()) if len(events) >= limit else 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        self._schedule_retries()
         return done
 
     def _schedule_retries(self):
@@ -415,8 +423,9 @@ class LeadChannelEvent(models.Model):
         phone, ref = contact.get("phone"), contact.get("contact_ref")
         email = normalize_email(contact.get("email"))
         keys = contact_keys(phone, ref, email)
-        if keys:
-            self.env["lead.channel.contact.key"].sudo()._lock_keys(company.id, keys)
+        if not keys:
+            raise UserError(_("The delivery names no phone, e-mail or contact id: nobody to answer."))
+        self.env["lead.channel.contact.key"].sudo()._lock_keys(company.id, keys)
         Lead = self.env["crm.lead"].sudo().with_context(
             default_user_id=False, mail_create_nosubscribe=True, tracking_disable=False)
         match = []

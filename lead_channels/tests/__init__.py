@@ -1,0 +1,10 @@
+from . import (
+    test_access,
+    test_dedup,
+    test_email_channel,
+    test_form,
+    test_lead_ads,
+    test_meta_webhook,
+    test_quick_capture_report,
+    test_whatsapp_reply,
+)
