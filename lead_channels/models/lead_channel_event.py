@@ -249,8 +249,9 @@ class LeadChannelEvent(models.Model):
         self.write({"state": "failed", "attempts": attempts, "error": message, "next_attempt_at": nxt})
 
     def _finish(self, state, lead=None, error=False):
+        # processed_at keeps microseconds: delivery -> lead latency is measured from it
         self.write({"state": state, "lead_id": lead.id if lead else self.lead_id.id,
-                    "processed_at": fields.Datetime.now(), "error": error, "next_attempt_at": False})
+                    "processed_at": datetime.utcnow(), "error": error, "next_attempt_at": False})
 
     def action_retry(self):
         """Re-run the processing now (button); the result shows on the event."""

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Benchmark of lead_channels' WhatsApp webhook against a real multi-worker Odoo.
+
+    python3 tests/bench/bench_lead_channels.py [--db NAME] [--deliveries 2000]
+        [--clients 8] [--duplicates 0.2] [--senders 400] [--timeout 600]
+
+Creates (or reuses) a throwaway database with lead_channels (+ lead_distribution
+when installable, with a routing rule and four agents), starts
+``odoo --workers=2 --max-cron-threads=1`` on 127.0.0.1, sends the deliveries
+signed like Meta from concurrent clients (a share of them redelivered), waits
+for the triggered cron to drain the inbox and prints:
+
+* deliveries/s and p50/p95 HTTP response time;
+* delivery -> lead processed/routed latency (p50/p95), from the inbox row's
+  ``received_at`` (request transaction start) to ``processed_at`` (end of the
+  processing transaction that creates, routes and notifies);
+* the zero-lost / zero-doubled checks: leads == distinct senders, chatter
+  messages == distinct wamids, events done == distinct wamids.
+
+Every wait is bounded (``--timeout``) and the server is stopped at the end.
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg2
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def addons_path():
+    if os.environ.get("ODOO_ADDONS_PATH"):
+        return os.environ["ODOO_ADDONS_PATH"]
+    import odoo  # only to locate Odoo's own addons
+
+    base = os.path.dirname(odoo.__file__)
+    return ",".join([os.path.join(os.path.dirname(base), "addons"), os.path.join(base, "addons"), ROOT])
+
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100.0 * (len(values) - 1))))]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def installed(db, modules):
+    try:
+        conn = psycopg2.connect(dbname=db)
+    except psycopg2.OperationalError:
+        return None
+    with conn, conn.cursor() as cr:
+        cr.execute("SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)", [modules])
+        names = {r[0] for r in cr.fetchall()}
+    conn.close()
+    return names
+
+
+def prepare_db(db, timeout):
+    names = installed(db, ["lead_channels", "lead_distribution"])
+    if names and "lead_channels" in names:
+        return "lead_distribution" in names
+    for modules in ("lead_channels,lead_distribution", "lead_channels"):
+        print("installing %s into %s ..." % (modules, db), flush=True)
+        subprocess.run(["dropdb", "--if-exists", db], check=False)
+        proc = subprocess.run(["odoo", "-d", db, "--addons-path", addons_path(), "-i", modules,
+                               "--without-demo=all", "--stop-after-init", "--log-level=warn"],
+                              capture_output=True, text=True, timeout=timeout)
+        names = installed(db, ["lead_channels", "lead_distribution"]) or set()
+        if proc.returncode == 0 and "lead_channels" in names:
+            return "lead_distribution" in names
+        print(proc.stderr[-2000:], file=sys.stderr)
+    raise SystemExit("could not install lead_channels into %s" % db)
+
+
+class Rpc:
+    def __init__(self, url, db):
+        self.url, self.db = url, db
+        self.uid = self.call("common", "login", db, "admin", "admin")
+
+    def call(self, service, method, *args):
+        data = {"jsonrpc": "2.0", "method": "call", "id": 1,
+                "params": {"service": service, "method": method, "args": list(args)}}
+        answer = requests.post(self.url + "/jsonrpc", json=data, timeout=120).json()
+        if answer.get("error"):
+            raise RuntimeError(json.dumps(answer["error"])[:2000])
+        return answer["result"]
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.call("object", "execute_kw", self.db, self.uid, "admin", model, method, list(args), kwargs)
+
+
+def setup(rpc, run, with_distribution):
+    my = rpc("res.country", "search", [("code", "=", "MY")])[0]
+    company = rpc("res.users", "read", [rpc.uid], ["company_id"])[0]["company_id"][0]
+    rpc("res.company", "write", [company], {"country_id": my})
+    team = rpc("crm.team", "create", {"name": "Bench team %s" % run, "use_leads": True})
+    secret = uuid.uuid4().hex
+    channel = rpc("lead.channel", "create", {
+        "name": "Bench WhatsApp %s" % run, "channel_type": "whatsapp", "app_secret": secret,
+        "verify_token": "bench", "team_id": team})
+    token = rpc("lead.channel", "read", [channel], ["token"])[0]["token"]
+    if with_distribution:
+        group = rpc("ir.model.data", "check_object_reference", "sales_team", "group_sale_salesman_all_leads")[1]
+        users = [rpc("res.users", "create", {
+            "name": "Bench agent %s %s" % (run, i), "login": "bench_%s_%s" % (run, i),
+            "email": "bench_%s_%s@example.com" % (run, i), "tz": "UTC",
+            "groups_id": [(4, group)]}) for i in range(4)]
+        for user in users:
+            rpc("crm.team.member", "create", {"crm_team_id": team, "user_id": user})
+        rpc("lead.routing.rule", "create", {
+            "name": "Bench rule %s" % run, "team_id": team, "strategy": "round_robin",
+            "domain": "[('channel_id', '=', %d)]" % channel, "fallback": "user",
+            "fallback_user_id": users[0], "sequence": 1})
+        rpc("res.company", "write", [company], {"lead_distribution_instant": True})
+    return channel, token, secret
+
+
+def build_deliveries(n, dup_share, senders, run_digits):
+    distinct = int(round(n * (1 - dup_share)))
+    numbers = ["6011%02d%06d" % (run_digits, i) for i in range(senders)]
+    originals = []
+    for i in range(distinct):
+        wa_id = numbers[i % senders]
+        wamid = "wamid.bench.%02d.%06d" % (run_digits, i)
+        body = {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
+            "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "60380001000", "phone_number_id": "PNID"},
+                "contacts": [{"profile": {"name": "Bench %s" % wa_id[-4:]}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time()) + i),
+                              "type": "text", "text": {"body": "Salam, harga unit %d? 价格" % i}}]}}]}]}
+        originals.append(json.dumps(body, ensure_ascii=False).encode())
+    rnd = random.Random(42)
+    sequence = list(originals)
+    for _i in range(n - distinct):  # Meta's redeliveries, somewhat later than the original
+        pos = rnd.randrange(len(sequence))
+        sequence.insert(min(len(sequence), pos + rnd.randrange(1, 50)), sequence[pos])
+    return sequence, distinct, len(set(numbers[:distinct]))
+
+
+def send_all(url, secret, bodies, clients):
+    results = [None] * len(bodies)
+    lock = threading.Lock()
+    cursor = {"next": 0}
+
+    def worker():
+        session = requests.Session()
+        while True:
+            with lock:
+                index = cursor["next"]
+                cursor["next"] += 1
+            if index >= len(bodies):
+                return
+            body = bodies[index]
+            sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            start = time.perf_counter()
+            try:
+                response = session.post(url, data=body, timeout=30, headers={
+                    "Content-Type": "application/json", "X-Hub-Signature-256": sig})
+                status = response.status_code
+            except requests.RequestException:
+                status = 0
+            results[index] = (status, time.perf_counter() - start)
+
+    threads = [threading.Thread(target=worker) for _i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=os.environ.get("LEAD_CHANNELS_BENCH_DB", "h_chan_bench"))
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duplicates", type=float, default=0.2)
+    parser.add_argument("--senders", type=int, default=400)
+    parser.add_argument("--timeout", type=int, default=600, help="bound of every wait, seconds")
+    args = parser.parse_args()
+
+    with_distribution = prepare_db(args.db, args.timeout)
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    server = subprocess.Popen(
+        ["odoo", "-d", args.db, "--addons-path", addons_path(), "--workers=2", "--max-cron-threads=1",
+         "--http-interface=127.0.0.1", "--http-port=%d" % port, "--db-filter=^%s$" % args.db,
+         "--log-level=warn", "--limit-time-real=600"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if requests.get(base + "/web/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("the Odoo server did not start")
+            time.sleep(0.5)
+        run = uuid.uuid4().hex[:6]
+        run_digits = random.Random(run).randrange(100)
+        rpc = Rpc(base, args.db)
+        channel_id, token, secret = setup(rpc, run, with_distribution)
+        bodies, distinct_wamids, distinct_senders = build_deliveries(
+            args.deliveries, args.duplicates, args.senders, run_digits)
+        # warm-up: one request per worker so that registry loading is not measured
+        for _i in range(4):
+            requests.get(base + "/lead_channels/meta/%s?hub.mode=subscribe&hub.verify_token=bench&hub.challenge=1"
+                         % token, timeout=60)
+
+        results, wall = send_all(base + "/lead_channels/meta/%s" % token, secret, bodies, args.clients)
+        sent_done = time.time()
+        conn = psycopg2.connect(dbname=args.db)
+        conn.autocommit = True
+        cr = conn.cursor()
+        deadline = time.time() + args.timeout
+        while time.time() < deadline:
+            cr.execute("SELECT count(*) FROM lead_channel_event WHERE channel_id = %s AND state = 'new'",
+                       [channel_id])
+            if not cr.fetchone()[0]:
+                break
+            time.sleep(0.5)
+        drained_after = time.time() - sent_done
+
+        statuses = {}
+        for status, _t in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        times = [t * 1000 for _s, t in results]
+        cr.execute("""SELECT state, count(*) FROM lead_channel_event WHERE channel_id = %s GROUP BY state""",
+                   [channel_id])
+        states = dict(cr.fetchall())
+        cr.execute("SELECT count(*), count(user_id) FROM crm_lead WHERE channel_id = %s", [channel_id])
+        leads, routed = cr.fetchone()
+        cr.execute("""
+            SELECT count(*), count(DISTINCT m.wa_message_id) FROM mail_message m
+              JOIN crm_lead l ON l.id = m.res_id AND m.model = 'crm.lead'
+             WHERE l.channel_id = %s AND m.wa_message_id IS NOT NULL""", [channel_id])
+        messages, distinct_messages = cr.fetchone()
+        cr.execute("""
+            SELECT count(*) FROM crm_lead l
+              JOIN res_users u ON u.id = l.user_id
+              JOIN mail_followers f ON f.res_model = 'crm.lead' AND f.res_id = l.id
+                                   AND f.partner_id = u.partner_id
+             WHERE l.channel_id = %s""", [channel_id])
+        owner_following = cr.fetchone()[0]
+        cr.execute("""
+            SELECT extract(epoch FROM processed_at - received_at) * 1000,
+                   e.id = (SELECT min(e2.id) FROM lead_channel_event e2
+                            WHERE e2.lead_id = e.lead_id AND e2.state = 'done')
+              FROM lead_channel_event e
+             WHERE channel_id = %s AND state = 'done'""", [channel_id])
+        rows = cr.fetchall()
+        all_latency = [float(r[0]) for r in rows]
+        creating_latency = [float(r[0]) for r in rows if r[1]]
+        conn.close()
+
+        print("lead_channels WhatsApp webhook benchmark (db %s, lead_distribution %s)"
+              % (args.db, "installed: leads routed by a round-robin rule over 4 agents" if with_distribution
+                 else "NOT installed"))
+        print("deliveries            %d (%d distinct wamids, %d redelivered), %d senders, %d clients"
+              % (len(bodies), distinct_wamids, len(bodies) - distinct_wamids, distinct_senders, args.clients))
+        print("HTTP statuses         %s" % statuses)
+        print("throughput            %.1f deliveries/s (%.1f s wall)" % (len(bodies) / wall, wall))
+        print("response time         p50 %.1f ms  p95 %.1f ms  max %.1f ms"
+              % (pct(times, 50), pct(times, 95), max(times)))
+        print("inbox drained         %.1f s after the last delivery was answered" % drained_after)
+        print("delivery -> processed p50 %.0f ms  p95 %.0f ms  (all %d messages)"
+              % (pct(all_latency, 50), pct(all_latency, 95), len(all_latency)))
+        print("delivery -> routed    p50 %.0f ms  p95 %.0f ms  (%d lead-creating messages)"
+              % (pct(creating_latency, 50), pct(creating_latency, 95), len(creating_latency)))
+        print("events                %s" % states)
+        print("leads created         %d (distinct senders %d) -> %s"
+              % (leads, distinct_senders, "OK" if leads == distinct_senders else "MISMATCH"))
+        print("messages posted       %d, distinct wamids %d (expected %d) -> %s"
+              % (messages, distinct_messages, distinct_wamids,
+                 "OK" if messages == distinct_messages == distinct_wamids else "MISMATCH"))
+        print("routed / owner follows %d / %d of %d leads" % (routed, owner_following, leads))
+        ok = leads == distinct_senders and messages == distinct_messages == distinct_wamids \
+            and states.get("duplicate", 0) == len(bodies) - distinct_wamids
+        return 0 if ok else 1
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
