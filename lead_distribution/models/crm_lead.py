@@ -118,11 +118,12 @@ class CrmLead(models.Model):
         now = self.env.context.get("lead_distribution_now") or fields.Datetime.now()
         exclude_ids = set(exclude_users.ids) if exclude_users else set()
         backlog = bool(self.env.context.get("lead_distribution_backlog"))
-        by_company = defaultdict(lambda: self.env["crm.lead"].sudo())
+        by_company = defaultdict(list)
         for lead in leads:
-            by_company[(lead.company_id or self.env.company).id] |= lead
+            by_company[(lead.company_id or self.env.company).id].append(lead.id)
         Rule = self.env["lead.routing.rule"].sudo()
-        for company_id, company_leads in by_company.items():
+        for company_id, company_lead_ids in by_company.items():
+            company_leads = leads.browse(company_lead_ids)
             rule_ids = self._lead_distribution_config(company_id)[1]
             if not rule_ids:
                 if backlog:
@@ -133,7 +134,8 @@ class CrmLead(models.Model):
             decisions, touched = rules._route_leads(
                 company_leads, now, exclude_user_ids=exclude_ids, prefix=reason)
             rules._save_rotation(touched, decisions)
-            unmatched = company_leads - self.env["crm.lead"].sudo().concat(*[d["lead"] for d in decisions])
+            matched_ids = {d["lead"].id for d in decisions}
+            unmatched = company_leads.browse([i for i in company_lead_ids if i not in matched_ids])
             if backlog and unmatched:
                 unmatched.with_context(lead_distribution_routing=True).write({"lead_routing_pending": False})
             if backlog:
@@ -170,7 +172,7 @@ class CrmLead(models.Model):
                 "user_id": user_id, "team_id": team_id, "lead_routing_pending": not user_id,
             })
         creating = self.env.context.get("lead_distribution_creating")
-        self.env["lead.assignment.log"].sudo().create([{
+        self.env["lead.assignment.log"].sudo()._insert_batch([{
             "lead_id": d["lead"].id,
             "user_id": d["user"].id if d["user"] else False,
             "previous_user_id": False if creating else previous[d["lead"].id].id,
