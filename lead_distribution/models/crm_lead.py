@@ -130,7 +130,7 @@ class CrmLead(models.Model):
                     company_leads.with_context(lead_distribution_routing=True).write(
                         {"lead_routing_pending": False})
                 continue
-            rules = Rule.browse(rule_ids)
+            rules = Rule.browse(rule_ids).exists()  # a team deletion cascades to its rules
             decisions, touched = rules._route_leads(
                 company_leads, now, exclude_user_ids=exclude_ids, prefix=reason)
             rules._save_rotation(touched, decisions)

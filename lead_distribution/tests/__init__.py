@@ -1,3 +1,4 @@
 from . import test_routing
 from . import test_tools
 from . import test_concurrency
+from . import test_http
