@@ -3,6 +3,7 @@ from ast import literal_eval
 from datetime import timedelta
 
 import pytz
+from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -453,34 +454,42 @@ class CrmLead(models.Model):
             self.env.ref("lead_sla.ir_cron_lead_sla_sweep")._trigger(at=max(next_due, now))
 
     def _lead_sla_notify_warning(self, now):
-        """Activity and in-app notification to the owner of each warned lead."""
+        """Activity and in-app notification to the owner of each warned lead.
+
+        Set-based: one create for all the activities (without the per-activity
+        assignment mail, which would cost a rendering per lead), and one live
+        notification per owner.
+        """
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         model_id = self.env["ir.model"]._get_id("crm.lead")
         activity_vals = []
+        by_owner = {}
         for lead in self.filtered("user_id"):
             minutes = max(int((lead.sla_deadline - now).total_seconds() // 60), 0) \
                 if lead.sla_deadline else 0
-            summary = _("First response due within %(min)s minutes", min=minutes)
+            text = _("Lead %(lead)s needs a first response within %(min)s minutes",
+                     lead=lead.name, min=minutes)
             activity_vals.append({
                 "res_model_id": model_id,
                 "res_id": lead.id,
                 "activity_type_id": todo.id if todo else False,
-                "summary": summary,
-                "note": _("Lead %(lead)s needs a first response within %(min)s minutes.",
-                          lead=lead.name, min=minutes),
+                "summary": _("First response due within %(min)s minutes", min=minutes),
+                "note": text,
                 "date_deadline": fields.Date.context_today(lead, now),
                 "user_id": lead.user_id.id,
             })
-            lead.user_id._bus_send("simple_notification", {
+            by_owner.setdefault(lead.user_id, []).append(text)
+        if activity_vals:
+            self.env["mail.activity"].sudo().with_context(
+                mail_activity_quick_update=True).create(activity_vals)
+        for owner, texts in by_owner.items():
+            owner._bus_send("simple_notification", {
                 "type": "warning",
                 "sticky": True,
                 "title": _("Response SLA"),
-                "message": _("Lead %(lead)s needs a first response within %(min)s minutes",
-                             lead=lead.name, min=minutes),
+                "message": texts[0] if len(texts) == 1 else "\n".join(texts[:10]) + (
+                    _("\n... and %s more", len(texts) - 10) if len(texts) > 10 else ""),
             })
-        if activity_vals:
-            # the activity also lands in the owner's inbox / activity menu
-            self.env["mail.activity"].sudo().create(activity_vals)
 
     def _lead_sla_managers(self):
         self.ensure_one()
@@ -488,22 +497,42 @@ class CrmLead(models.Model):
         return users.filtered(lambda u: u.active and not u.share)
 
     def _lead_sla_escalate(self, now):
-        """Breach: chatter note notifying the managers, then reassignment."""
+        """Breach: a chatter note on each lead that notifies its managers in
+        their inbox, then the reassignment.
+
+        Set-based: the notes are created in one batch and the managers' inbox
+        notifications in another (a message_post per lead would cost a few
+        milliseconds each, seconds for a thousand breaches).
+        """
+        groups = {}  # managers -> {lead id: body}
         for lead in self:
-            managers = lead._lead_sla_managers()
             late = int((now - lead.sla_deadline).total_seconds() // 60) if lead.sla_deadline else 0
-            lead.message_post(
-                body=_("Response SLA breached: %(owner)s did not respond to %(lead)s before "
-                       "%(deadline)s (policy %(policy)s, %(late)s min late).",
-                       owner=lead.user_id.name or _("nobody"), lead=lead.name,
-                       deadline=lead.sla_deadline, policy=lead.sla_policy_id.name, late=late),
-                message_type="comment", subtype_xmlid="mail.mt_note",
-                partner_ids=managers.partner_id.ids)
+            body = Markup("<p>%s</p>") % _(
+                "Response SLA breached: %(owner)s did not respond to %(lead)s before "
+                "%(deadline)s UTC (policy %(policy)s, %(late)s min late).",
+                owner=lead.user_id.name or _("nobody"), lead=lead.name,
+                deadline=fields.Datetime.to_string(lead.sla_deadline),
+                policy=lead.sla_policy_id.name or "-", late=late)
+            groups.setdefault(lead._lead_sla_managers().partner_id, {})[lead.id] = body
+        notifications = []
+        for partners, bodies in groups.items():
+            messages = self.browse(list(bodies))._message_log_batch(
+                bodies, message_type="comment", partner_ids=partners.ids)
+            notifications += [{
+                "mail_message_id": message.id,
+                "res_partner_id": partner.id,
+                "notification_type": "inbox",
+                "notification_status": "sent",
+                "is_read": False,
+            } for message in messages for partner in partners]
+        if notifications:
+            self.env["mail.notification"].sudo().create(notifications)
         self._lead_sla_reassign()
 
     def _lead_sla_reassign(self):
         """Reroute breached leads through lead_distribution (log kind 'sla'),
-        excluding their current owner, up to the policy's max_reassign."""
+        excluding their current owner, up to the policy's max_reassign. The
+        new owner gets a fresh clock (user_id changes)."""
         to_route = self.filtered(
             lambda l: l.sla_policy_id.reassign_on_breach and l.user_id
             and l.sla_reassign_count < l.sla_policy_id.max_reassign)
@@ -512,21 +541,19 @@ class CrmLead(models.Model):
         if not hasattr(to_route, "_lead_distribution_route"):
             _logger.warning("lead_distribution routing is unavailable: no SLA reassignment")
             return self.browse()
-        reassigned = self.browse()
+        moved_ids = []
         for owner in to_route.user_id:
             leads = to_route.filtered(lambda l: l.user_id == owner)
             result = leads._lead_distribution_route(
                 kind="sla", exclude_users=owner,
                 reason=_("Response SLA breached by %s", owner.name))
-            moved = leads.filtered(lambda l: result.get(l.id) and result[l.id] != owner.id)
-            for lead in moved:
-                lead.sla_reassign_count += 1
-                lead.message_post(
-                    body=_("Reassigned from %(old)s to %(new)s after the response SLA breach.",
-                           old=owner.name, new=lead.user_id.name),
-                    message_type="comment", subtype_xmlid="mail.mt_note")
-            reassigned |= moved
-        return reassigned
+            moved_ids += [lid for lid, uid in result.items() if uid and uid != owner.id]
+        if moved_ids:
+            self.env.cr.execute(
+                "UPDATE crm_lead SET sla_reassign_count = sla_reassign_count + 1 "
+                "WHERE id = ANY(%s)", [moved_ids])
+            self.browse(moved_ids).invalidate_recordset(["sla_reassign_count"])
+        return self.browse(moved_ids)
 
     # ------------------------------------------------------------------
     # Exception report

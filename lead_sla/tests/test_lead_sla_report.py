@@ -202,3 +202,33 @@ class TestLeadSlaReporting(LeadSlaCase):
         data = self.env["lead.sla.report"].web_read_group(
             [("lead_id", "in", (quick | slow).ids)], ["compliance_rate:avg"], ["lead_tier"])
         self.assertEqual(data["groups"][0]["compliance_rate"], 50)
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadSlaViews(LeadSlaCase):
+
+    def test_views_load_with_sla_widgets(self):
+        views = self.env["crm.lead"].with_user(self.alice).get_views(
+            [(False, "kanban"), (False, "form"), (False, "list"), (False, "search")])["views"]
+        self.assertIn("o_lead_sla_badge", views["kanban"]["arch"])
+        self.assertIn("action_lead_sla_mark_contacted", views["form"]["arch"])
+        self.assertIn("sla_status", views["list"]["arch"])
+        self.assertIn("sla_no_next_step", views["search"]["arch"])
+        report = self.env["lead.sla.report"].with_user(self.alice).get_views(
+            [(False, "graph"), (False, "pivot")])["views"]
+        self.assertIn("response_p90", report["pivot"]["arch"])
+        settings = self.env["res.config.settings"].get_views([(False, "form")])["views"]
+        self.assertIn("lead_sla_followup_cadence", settings["form"]["arch"])
+        for xmlid in ("lead_sla.lead_sla_overdue_menu", "lead_sla.lead_sla_report_menu",
+                      "lead_sla.lead_sla_policy_menu"):
+            self.assertTrue(self.env.ref(xmlid).action)
+
+    def test_kanban_time_left_label(self):
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+        with freeze_time(T0 + timedelta(minutes=1)):
+            lead.invalidate_recordset(["sla_time_left"])
+            self.assertEqual(lead.sla_time_left, "4 min left")
+        with freeze_time(T0 + timedelta(minutes=8)):
+            lead.invalidate_recordset(["sla_time_left"])
+            self.assertEqual(lead.sla_time_left, "3 min overdue")

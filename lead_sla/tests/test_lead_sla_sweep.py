@@ -57,6 +57,9 @@ class TestLeadSlaSweep(LeadSlaCase):
         self.assertTrue(note.subtype_id.internal)
         self.assertEqual(note.partner_ids, (self.manager | self.leader).partner_id)
         self.assertIn("Sla Alice", note.body)
+        inbox = self.env["mail.notification"].search([("mail_message_id", "=", note.id)])
+        self.assertEqual(inbox.res_partner_id, (self.manager | self.leader).partner_id)
+        self.assertTrue(all(n.notification_type == "inbox" and not n.is_read for n in inbox))
         # idempotent
         self._sweep(T0 + timedelta(minutes=6))
         self.assertEqual(self.lead.sla_breach_count, 1)
@@ -114,13 +117,12 @@ class TestLeadSlaReassign(LeadSlaCase):
         self._setup_routing()
 
     def _setup_routing(self):
-        """A rule routing every lead of the team to its members (round robin)."""
+        """Only one rule: the team's members in round robin."""
         Rule = self.env["lead.routing.rule"]
         Rule.search([]).write({"active": False})
-        vals = {"name": "SLA test rule", "team_id": self.team.id, "sequence": 1}
-        if "member_ids" in Rule._fields:
-            vals["member_ids"] = [(6, 0, (self.alice | self.bob).ids)]
-        self.rule = Rule.create(vals)
+        self.rule = Rule.create({
+            "name": "SLA test rule", "team_id": self.team.id, "sequence": 1,
+            "strategy": "round_robin", "fallback": "unassigned"})
 
     def test_breach_reassigns_once_with_fresh_clock(self):
         with freeze_time(T0):
