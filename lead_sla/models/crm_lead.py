@@ -334,8 +334,13 @@ class CrmLead(models.Model):
             return False
         return any(not user.share for user in author.sudo().user_ids)
 
-    def action_lead_sla_mark_contacted(self):
-        """Open the 'Mark contacted' wizard (a shared note is required)."""
+    def action_lead_sla_mark_contacted(self, note=None):
+        """Mark the leads contacted. With a ``note`` (e.g. over RPC) it is
+        posted and the clocks stop at once; without, open the wizard that asks
+        for it."""
+        if note is not None:
+            self._lead_sla_mark_contacted(note)
+            return True
         return {
             "type": "ir.actions.act_window",
             "name": _("Mark Contacted"),

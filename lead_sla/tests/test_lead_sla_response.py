@@ -136,3 +136,12 @@ class TestLeadSlaFirstResponse(LeadSlaCase):
         self.assertEqual(self.lead.sla_status, "met")
         self.assertEqual(self.lead.sla_breach_count, 1)
         self.assertEqual(self.lead.sla_response_minutes, 9)
+
+    def test_mark_contacted_over_rpc_style_call(self):
+        with freeze_time(self.answer_at):
+            result = self.lead.with_user(self.alice).action_lead_sla_mark_contacted(
+                note="Phoned the customer, meeting booked for Thursday 10:00.")
+        self.assertTrue(result)
+        self.assertMet("contacted")
+        with self.assertRaises(UserError):
+            self.lead.with_user(self.alice).action_lead_sla_mark_contacted(note="")
