@@ -157,3 +157,14 @@ class TestLeadSlaReassign(LeadSlaCase):
         self._sweep(T0 + timedelta(minutes=5))
         self.assertEqual(lead.user_id, self.alice)
         self.assertEqual(lead.sla_status, "breached")
+
+    def test_clock_starts_for_lead_routed_at_creation(self):
+        with freeze_time(T0):
+            lead = self.env["crm.lead"].create(dict(
+                HOT, name="Routed Rita", type="opportunity", partner_id=self.customer.id))
+            lead.flush_recordset()
+        self.assertIn(lead.user_id, self.alice | self.bob)
+        self.assertEqual(lead.sla_user_id, lead.user_id)
+        self.assertEqual(lead.sla_status, "running")
+        self.assertEqual(lead.sla_start, T0)
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=5))
