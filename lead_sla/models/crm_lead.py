@@ -238,13 +238,11 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
-        if "stage_id" in vals or vals.get("active") is False or vals.get("probability") == 100:
-            res = self._lead_sla_write_closing(vals)
-        else:
-            res = super().write(vals)
         if "user_id" in vals:
             self._lead_sla_note_assignment()
-        return res
+        if "stage_id" in vals or vals.get("active") is False or vals.get("probability") == 100:
+            return self._lead_sla_write_closing(vals)
+        return super().write(vals)
 
     def _lead_sla_note_assignment(self):
         """Remember when these leads were assigned: the clock computation runs
