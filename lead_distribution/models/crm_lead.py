@@ -90,6 +90,9 @@ class CrmLead(models.Model):
                 or not user.has_group("sales_team.group_sale_salesman"):
             return
         others = self.filtered(lambda l: l.user_id and l.user_id != user)
+        new_owner = vals.get("user_id")
+        if not others and new_owner and new_owner != user.id and self.filtered("user_id"):
+            raise AccessError(_("Only sales managers can give a lead to another salesperson."))
         if others:
             raise AccessError(_(
                 "Only sales managers can edit or reassign leads owned by someone else "
@@ -150,7 +153,6 @@ class CrmLead(models.Model):
     def _lead_distribution_apply(self, decisions, kind, now):
         if not decisions:
             return
-        instant = kind == "auto" and not self.env.context.get("lead_distribution_backlog")
         previous = {d["lead"].id: d["lead"].user_id for d in decisions}
         groups = defaultdict(list)
         for d in decisions:
@@ -167,10 +169,22 @@ class CrmLead(models.Model):
         targets = self.env["res.users"].sudo().browse({u for u, _t in groups if u})
         targets.mapped("company_ids")
         targets.mapped("company_id")
+        # The score does not depend on the owner (lead_scoring leaves user_id and
+        # team_id out of its triggers on purpose), but crm recomputes company_id
+        # from them and the score depends on company_id: writing the owner would
+        # score every routed lead a second time. Protect the score of the leads
+        # whose company cannot change; anything lead_scoring explicitly marks to
+        # recompute in write() is still recomputed.
+        score_fields = [self._fields[f] for f in ("lead_score", "lead_tier", "lead_score_detail",
+                                                  "lead_score_date") if f in self._fields]
         for (user_id, team_id), ids in groups.items():
-            Lead.browse(ids).write({
-                "user_id": user_id, "team_id": team_id, "lead_routing_pending": not user_id,
-            })
+            records = Lead.browse(ids)
+            keep = records.filtered(lambda l, u=targets.browse(user_id): not l.company_id or (
+                l.company_id in u.company_ids if u else True))
+            with self.env.protecting(score_fields, keep):
+                records.write({
+                    "user_id": user_id, "team_id": team_id, "lead_routing_pending": not user_id,
+                })
         creating = self.env.context.get("lead_distribution_creating")
         self.env["lead.assignment.log"].sudo()._insert_batch([{
             "lead_id": d["lead"].id,

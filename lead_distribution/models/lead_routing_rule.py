@@ -223,15 +223,32 @@ class LeadRoutingRule(models.Model):
         return result
 
     @api.model
-    def _open_lead_counts(self, users):
-        """Open leads (active, probability < 100) per user: one grouped query."""
+    def _open_lead_counts(self, users, leads):
+        """Open leads (active, probability < 100) per user, ``leads`` (being
+        routed) left out: one grouped query.
+
+        The probability is only flushed when a lead other than those being
+        routed has a pending one (e.g. just won): flushing the probability of
+        a lead being created would run the predictive scoring now, and again
+        right after when routing sets its team.
+        """
         if not users:
             return {}
-        groups = self.env["crm.lead"].sudo()._read_group(
-            [("user_id", "in", users.ids), ("active", "=", True),
-             "|", ("probability", "=", False), ("probability", "<", 100)],
-            ["user_id"], ["__count"])
-        return {user.id: count for user, count in groups}
+        Lead = self.env["crm.lead"]
+        fnames = ["user_id", "active"]
+        field = Lead._fields["probability"]
+        routed = set(leads.ids)
+        pending = set(self.env.transaction.tocompute.get(field, ())) | set(
+            self.env.cache.get_dirty_records(Lead, field)._ids)
+        if pending - routed:
+            fnames.append("probability")
+        Lead.flush_model(fnames)
+        self.env.cr.execute("""
+            SELECT user_id, count(*) FROM crm_lead
+             WHERE user_id = ANY(%s) AND id != ALL(%s) AND active
+               AND (probability IS NULL OR probability < 100)
+             GROUP BY user_id""", [users.ids, list(routed)])
+        return dict(self.env.cr.fetchall())
 
     def _route_leads(self, leads, now, exclude_user_ids=(), simulate=False, prefix=None):
         """Decide the owner of each lead through the rules in ``self`` (in order).
@@ -269,7 +286,7 @@ class LeadRoutingRule(models.Model):
         members = self.env["crm.team.member"].sudo().concat(*pools.values())
         users = members.user_id | rules.fallback_user_id
         windows = self._agent_windows(users, now)
-        open_counts = self._open_lead_counts(users)
+        open_counts = self._open_lead_counts(users, leads)
         self.env.cr.execute(
             "SELECT rule_id, user_id, current_weight FROM lead_routing_state WHERE rule_id = ANY(%s)",
             [rules.ids])

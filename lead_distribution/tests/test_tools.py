@@ -89,6 +89,12 @@ class TestAccess(LeadDistributionCase):
         lead.with_user(self.ali).write({"name": "edited by Ali"})
         self.assertEqual(lead.name, "edited by Ali")
 
+    def test_salesperson_cannot_give_away_own_lead(self):
+        lead = self._leads(1, user_id=self.ali.id)
+        with self.assertRaises(AccessError):
+            lead.with_user(self.ali).write({"user_id": self.bo.id})
+        self.assertEqual(lead.user_id, self.ali)
+
     def test_salesperson_can_take_unassigned_lead(self):
         lead = self._leads(1, user_id=False)
         lead.with_user(self.siti).write({"user_id": self.siti.id})
