@@ -485,6 +485,12 @@ class CrmLead(models.Model):
         if activity_vals:
             self.env["mail.activity"].sudo().with_context(
                 mail_activity_quick_update=True).create(activity_vals)
+            # persistent in-app notice: a note in the lead's chatter that
+            # lands in the owner's inbox (the toast below is live only)
+            self._lead_sla_log_notify({
+                vals["res_id"]: (Markup("<p>%s</p>") % vals["note"],
+                                 self.browse(vals["res_id"]).user_id.partner_id)
+                for vals in activity_vals})
         for owner, texts in by_owner.items():
             owner._bus_send("simple_notification", {
                 "type": "warning",
@@ -507,7 +513,7 @@ class CrmLead(models.Model):
         notifications in another (a message_post per lead would cost a few
         milliseconds each, seconds for a thousand breaches).
         """
-        groups = {}  # managers -> {lead id: body}
+        notices = {}
         for lead in self:
             late = int((now - lead.sla_deadline).total_seconds() // 60) if lead.sla_deadline else 0
             body = Markup("<p>%s</p>") % _(
@@ -516,21 +522,35 @@ class CrmLead(models.Model):
                 owner=lead.user_id.name or _("nobody"), lead=lead.name,
                 deadline=fields.Datetime.to_string(lead.sla_deadline),
                 policy=lead.sla_policy_id.name or "-", late=late)
-            groups.setdefault(lead._lead_sla_managers().partner_id, {})[lead.id] = body
+            notices[lead.id] = (body, lead._lead_sla_managers().partner_id)
+        self._lead_sla_log_notify(notices)
+        self._lead_sla_reassign()
+
+    def _lead_sla_log_notify(self, notices):
+        """Post internal notes and notify partners in their inbox, in batches.
+
+        ``notices``: {lead id: (body, partners to notify)}. One message create
+        per distinct set of partners and one notification create in all.
+        """
+        groups = {}
+        for lead_id, (body, partners) in notices.items():
+            groups.setdefault(partners, {})[lead_id] = body
         notifications = []
+        messages = self.env["mail.message"]
         for partners, bodies in groups.items():
-            messages = self.browse(list(bodies))._message_log_batch(
+            posted = self.browse(list(bodies))._message_log_batch(
                 bodies, message_type="comment", partner_ids=partners.ids)
+            messages |= posted
             notifications += [{
                 "mail_message_id": message.id,
                 "res_partner_id": partner.id,
                 "notification_type": "inbox",
                 "notification_status": "sent",
                 "is_read": False,
-            } for message in messages for partner in partners]
+            } for message in posted for partner in partners]
         if notifications:
             self.env["mail.notification"].sudo().create(notifications)
-        self._lead_sla_reassign()
+        return messages
 
     def _lead_sla_reassign(self):
         """Reroute breached leads through lead_distribution (log kind 'sla'),
