@@ -460,8 +460,8 @@ class CrmLead(models.Model):
         """Activity and in-app notification to the owner of each warned lead.
 
         Set-based: one create for all the activities (without the per-activity
-        assignment mail, which would cost a rendering per lead), and one live
-        notification per owner.
+        assignment mail, which would cost a rendering per lead), then one
+        notification (inbox or e-mail) and one live toast per owner.
         """
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         model_id = self.env["ir.model"]._get_id("crm.lead")
@@ -481,17 +481,27 @@ class CrmLead(models.Model):
                 "date_deadline": fields.Date.context_today(lead, now),
                 "user_id": lead.user_id.id,
             })
-            by_owner.setdefault(lead.user_id, []).append(text)
+            by_owner.setdefault(lead.user_id, []).append((lead, text))
         if activity_vals:
             self.env["mail.activity"].sudo().with_context(
                 mail_activity_quick_update=True).create(activity_vals)
-            # persistent in-app notice: a note in the lead's chatter that
-            # lands in the owner's inbox (the toast below is live only)
-            self._lead_sla_log_notify({
-                vals["res_id"]: (Markup("<p>%s</p>") % vals["note"],
-                                 self.browse(vals["res_id"]).user_id.partner_id)
-                for vals in activity_vals})
-        for owner, texts in by_owner.items():
+        # notify each owner once per sweep (inbox or e-mail, as the user
+        # prefers): on the lead itself, or one digest for several leads
+        for owner, items in by_owner.items():
+            if len(items) == 1:
+                lead, text = items[0]
+                lead.message_notify(
+                    partner_ids=owner.partner_id.ids, body=Markup("<p>%s</p>") % text,
+                    subject=_("Response SLA: %s", lead.name))
+            else:
+                body = Markup("<p>%s</p><ul>%s</ul>") % (
+                    _("These leads need a first response:"),
+                    Markup().join(Markup("<li>%s</li>") % text for _lead, text in items))
+                self.env["mail.thread"].message_notify(
+                    partner_ids=owner.partner_id.ids, body=body,
+                    subject=_("Response SLA: %s leads need a first response", len(items)))
+        for owner, items in by_owner.items():
+            texts = [text for _lead, text in items]
             owner._bus_send("simple_notification", {
                 "type": "warning",
                 "sticky": True,

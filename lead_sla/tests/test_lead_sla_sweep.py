@@ -52,6 +52,19 @@ class TestLeadSlaSweep(LeadSlaCase):
         self.assertFalse(warned | breached)
         self.assertEqual(len(self._warning_activities(self.lead)), 1)
 
+    def test_owner_with_several_warnings_gets_one_digest(self):
+        with freeze_time(T0):
+            other = self._lead(HOT, name="Hot Hannah")
+        warned, breached = self._sweep(T0 + timedelta(minutes=3))
+        self.assertEqual(warned, self.lead | other)
+        self.assertEqual(len(self._warning_activities(self.lead | other)), 2)
+        digest = self.env["mail.message"].search([
+            ("partner_ids", "in", self.alice.partner_id.id),
+            ("subject", "=", "Response SLA: 2 leads need a first response")])
+        self.assertEqual(len(digest), 1)
+        self.assertIn("Hot Harry", digest.body)
+        self.assertIn("Hot Hannah", digest.body)
+
     def test_breach_at_minute_5_notifies_managers(self):
         self._sweep(T0 + timedelta(minutes=3))
         warned, breached = self._sweep(T0 + timedelta(minutes=5))
