@@ -119,7 +119,12 @@ class CrmLead(models.Model):
         if not leads:
             return result
         now = self.env.context.get("lead_distribution_now") or fields.Datetime.now()
-        exclude_ids = set(exclude_users.ids) if exclude_users else set()
+        if isinstance(exclude_users, models.BaseModel):
+            exclude_ids = set(exclude_users.ids)
+        elif isinstance(exclude_users, int):
+            exclude_ids = {exclude_users}
+        else:
+            exclude_ids = set(exclude_users or ())
         backlog = bool(self.env.context.get("lead_distribution_backlog"))
         by_company = defaultdict(list)
         for lead in leads:

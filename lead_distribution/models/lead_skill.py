@@ -7,10 +7,8 @@ class LeadSkill(models.Model):
     _order = "category, name"
 
     name = fields.Char(required=True, translate=True)
-    category = fields.Selection(
-        [("language", "Language"), ("product", "Product Line"),
-         ("segment", "Segment"), ("other", "Other")],
-        required=True, default="other")
+    category = fields.Char(
+        default="other", help="Kind of skill, e.g. language, product line, segment.")
     active = fields.Boolean(default=True)
     color = fields.Integer()
 
