@@ -125,6 +125,17 @@ class TestLeadSlaClock(LeadSlaCase):
             lead2 = self._lead(WARM)
         self.assertEqual(lead2.sla_deadline, datetime(2026, 11, 30, 13, 30))
 
+    def test_calendar_public_holiday_is_skipped(self):
+        calendar = self._calendar("UTC")
+        self.warm_policy.calendar_id = calendar
+        self.env["resource.calendar.leaves"].create({
+            "name": "Public holiday", "calendar_id": calendar.id, "resource_id": False,
+            "date_from": datetime(2026, 11, 25, 0, 0), "date_to": datetime(2026, 11, 25, 23, 59)})
+        # Tuesday 16:30: 30 min on Tuesday, Wednesday off, 30 min on Thursday
+        with freeze_time(datetime(2026, 11, 24, 16, 30)):
+            lead = self._lead(WARM)
+        self.assertEqual(lead.sla_deadline, datetime(2026, 11, 26, 9, 30))
+
     def test_calendar_time_zone(self):
         # 09:00-12:00 in New York is 14:00-17:00 UTC in winter
         self.warm_policy.calendar_id = self._calendar("America/New_York")
