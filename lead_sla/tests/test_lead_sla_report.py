@@ -232,3 +232,14 @@ class TestLeadSlaViews(LeadSlaCase):
         with freeze_time(T0 + timedelta(minutes=8)):
             lead.invalidate_recordset(["sla_time_left"])
             self.assertEqual(lead.sla_time_left, "3 min overdue")
+
+    def test_policy_and_settings_actions(self):
+        before = self.hot_policy.lead_count
+        with freeze_time(T0):
+            lead = self._lead(HOT)
+        self.hot_policy.invalidate_recordset(["lead_count"])
+        self.assertEqual(self.hot_policy.lead_count, before + 1)
+        action = self.hot_policy.action_view_leads()
+        self.assertIn(lead, self.env["crm.lead"].search(action["domain"]))
+        action = self.env["res.config.settings"].create({}).action_lead_sla_policies()
+        self.assertEqual(action["res_model"], "lead.sla.policy")
