@@ -142,7 +142,9 @@ class LeadChannelsController(http.Controller):
         if not event:  # the same submission sent twice: answer with the first lead
             event = Event.search([("channel_id", "=", channel.id), ("external_id", "=", submission_id),
                                   ("state", "!=", "duplicate")], limit=1)
-        event._process()
+        # a conflict with a concurrent delivery of the same contact replays the
+        # whole request (Odoo retries HTTP transactions on serialization errors)
+        event.with_context(lead_channels_raise_transient=True)._process()
         if event.lead_id:
             return _json({"status": "created", "lead_id": event.lead_id.id,
                           "reference": "%s#%s" % (event.lead_id._name, event.lead_id.id)}, 201, cors)

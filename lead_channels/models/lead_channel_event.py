@@ -528,7 +528,8 @@ class LeadChannelEvent(models.Model):
             values["date"] = min(message["date"], fields.Datetime.now())
         if message.get("wa_message_id"):
             values.update(wa_message_id=message["wa_message_id"], wa_state="received")
-        lead.with_context(mail_post_autofollow=False).message_post(**values)
+        # followers' e-mails are queued for the mail cron, not sent inside the job
+        lead.with_context(mail_post_autofollow=False, mail_notify_force_send=False).message_post(**values)
 
     # ------------------------------------------------------------------
     # Retention
