@@ -100,11 +100,15 @@ class TestLeadSlaSweep(LeadSlaCase):
     def test_trigger_scheduled_at_next_warning(self):
         Trigger = self.env["ir.cron.trigger"]
         cron = self.env.ref("lead_sla.ir_cron_lead_sla_sweep")
-        with freeze_time(T0):
+        self.env.cr.precommit.clear()  # as after a commit
+        later = T0 + timedelta(minutes=10)
+        with freeze_time(later):
+            self._lead(HOT, name="Hot Henry")
             self.env.flush_all()
-            self.env.cr.precommit.run()
+            self.env.cr.precommit.run()  # what the commit runs
         triggers = Trigger.search([("cron_id", "=", cron.id)])
-        self.assertIn(T0 + timedelta(minutes=3), triggers.mapped("call_at"))
+        self.assertIn(later + timedelta(minutes=3), triggers.mapped("call_at"))
+        self.assertNotIn("lead_sla.next_due", self.env.cr.precommit.data)
 
     def test_cron_reschedules_itself_for_the_deadline(self):
         Trigger = self.env["ir.cron.trigger"]
