@@ -9,7 +9,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..core.clock import (NotEnoughWorkingTime, clock_times, status_at, time_left_label,
+from ..core.clock import (NotEnoughWorkingTime, clock_times, time_left_label,
                           working_minutes_between)
 from ..core.settings import (DEFAULT_CADENCE, DEFAULT_NOTE_MIN_LENGTH, SettingError,
                              next_followup, parse_cadence)
