@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import HOT, LeadDistributionCase
 
@@ -283,3 +283,52 @@ class TestRouteContract(LeadDistributionCase):
         self.assertAlmostEqual(by_user[self.ali].expected, 4.0)
         self.assertAlmostEqual(by_user[self.siti].expected, 2.0)
         self.assertAlmostEqual(rows[0].jain_index, 1.0, places=6)
+
+
+@tagged("post_install", "-at_install")
+class TestRoutingMisc(LeadDistributionCase):
+
+    def test_rules_are_per_company(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        other_team = self.env["crm.team"].create({"name": "Other team", "company_id": other.id})
+        olga = new_test_user(self.env, login="ld_olga", name="Olga", company_id=other.id,
+                             company_ids=[(6, 0, (other | self.company).ids)],
+                             groups="sales_team.group_sale_salesman,base.group_user")
+        self.env["crm.team.member"].create({"crm_team_id": other_team.id, "user_id": olga.id})
+        self.env["lead.routing.rule"].create({
+            "name": "Other", "team_id": other_team.id, "company_id": other.id})
+        lead = self._leads(1, company_id=self.company.id)
+        self.assertFalse(lead.lead_assignment_log_ids)  # no rule of its company
+        other_lead = self._leads(1, company_id=other.id)
+        self.assertEqual(other_lead.user_id, olga)
+
+    def test_territory_computed_and_editable(self):
+        fr = self.env.ref("base.fr")
+        paris = self.env["lead.territory"].create({"name": "Paris", "country_id": fr.id, "zip_prefixes": "75"})
+        france = self.env["lead.territory"].create({"name": "France", "country_id": fr.id})
+        lead = self.Lead.create({"name": "Paris lead", "country_id": fr.id, "zip": "75011"})
+        self.assertEqual(lead.lead_territory_id, paris)
+        lead.zip = "13001"
+        self.assertEqual(lead.lead_territory_id, france)
+        lead.lead_territory_id = paris
+        self.assertEqual(lead.lead_territory_id, paris)
+
+    def test_backlog_releases_leads_no_rule_matches_any_more(self):
+        rule = self._rule()
+        (self.m_ali | self.m_siti | self.m_bo).lead_available = False
+        lead = self._leads(1)
+        self.assertTrue(lead.lead_routing_pending)
+        rule.active = False
+        self.env["crm.lead"]._cron_lead_distribution_backlog()
+        self.assertFalse(lead.lead_routing_pending)
+        self.assertFalse(lead.user_id)
+
+    def test_jain_index_of_an_unfair_month(self):
+        self.env["lead.distribution.share"].create([
+            {"date": "2026-03-02", "team_id": self.team.id, "user_id": u.id, "expected": 10, "received": r}
+            for u, r in ((self.ali, 30), (self.siti, 0), (self.bo, 0))])
+        self.env.flush_all()
+        rows = self.env["lead.distribution.fairness"].search([("team_id", "=", self.team.id)])
+        self.assertEqual(len(rows), 3)
+        self.assertAlmostEqual(rows[0].jain_index, 1 / 3, places=6)
+        self.assertAlmostEqual(rows.filtered(lambda r: r.user_id == self.ali).ratio, 3.0)
