@@ -176,3 +176,50 @@ class TestLeadSlaClock(LeadSlaCase):
         # demo leads existed before the addon: none got a running clock
         old = self.env["crm.lead"].search([("create_date", "<", T0 - timedelta(days=3650))])
         self.assertFalse(old.filtered(lambda l: l.sla_status in ("running", "warning")))
+
+    def _assignment_queries(self, lead, user):
+        # warm every cache first (ours and the other addons'), as in production
+        warmup = self._lead(HOT, user_id=False, name="warm-up")
+        self.env.flush_all()
+        warmup.write({"user_id": user.id})
+        warmup.flush_recordset()
+        lead.read(["user_id", "lead_tier", "sla_status"])
+        before = self.env.cr.sql_log_count
+        lead.write({"user_id": user.id})
+        lead.flush_recordset()
+        return self.env.cr.sql_log_count - before
+
+    def test_starting_a_clock_costs_no_query(self):
+        """Assigning a hot lead (policy matched, clock started) costs exactly
+        the queries of assigning a lead no policy matches."""
+        with freeze_time(T0):
+            hot1, hot2 = self._lead(HOT, user_id=False), self._lead(HOT, user_id=False)
+            self.env.flush_all()
+            with_clock = self._assignment_queries(hot1, self.bob)
+            self.assertEqual(hot1.sla_status, "running")
+            (self.hot_policy | self.warm_policy | self.cold_policy).active = False
+            self.env.flush_all()
+            without_clock = self._assignment_queries(hot2, self.bob)
+            self.assertEqual(hot2.sla_status, "none")
+        self.assertEqual(with_clock, without_clock)
+
+    def test_clock_is_written_by_the_assignment_update(self):
+        """No policy lookup and no second UPDATE: the clock values travel in
+        the UPDATE that writes user_id."""
+        with freeze_time(T0):
+            lead = self._lead(HOT, user_id=False)
+            warmup = self._lead(HOT, user_id=False, name="warm-up")
+            self.env.flush_all()
+            warmup.write({"user_id": self.alice.id})
+            self.env.flush_all()
+            lead.read(["user_id", "lead_tier", "sla_status"])
+            with self.assertLogs("odoo.sql_db", "DEBUG") as logs:
+                lead.write({"user_id": self.bob.id})
+                lead.flush_recordset()
+        queries = [line for line in logs.output if "query:" in line]
+        self.assertFalse([q for q in queries if "lead_sla_policy" in q or "resource_" in q])
+        updates = [q for q in queries if 'UPDATE "crm_lead"' in q]
+        self.assertEqual(len(updates), 1, updates)
+        self.assertIn('"sla_deadline"', updates[0])
+        self.assertIn('"user_id"', updates[0])
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=5))
