@@ -245,7 +245,7 @@ class CrmLead(models.Model):
               FROM (VALUES %%s) AS v(res_id, body, company_id)
         """ % tuple(self.env.cr.mogrify("%s", [x]).decode() for x in (
             subtype_id, author.id or None, author.email_formatted or None, self.env.uid, self.env.uid)),
-            rows, template="(%s::int, %s, %s::int)")
+            rows, template="(%s::int, %s, %s::int)", page_size=1000)
         self.env["mail.message"].invalidate_model()
         self.browse(list(bodies)).invalidate_recordset(["message_ids"])
 
@@ -271,7 +271,7 @@ class CrmLead(models.Model):
             ON CONFLICT (date, team_id, user_id) DO UPDATE
                SET expected = lead_distribution_share.expected + EXCLUDED.expected,
                    received = lead_distribution_share.received + EXCLUDED.received
-        """, rows)
+        """, rows, page_size=1000)
         self.env["lead.distribution.share"].invalidate_model()
 
     # ------------------------------------------------------------------

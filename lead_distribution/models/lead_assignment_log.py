@@ -43,7 +43,7 @@ class LeadAssignmentLog(models.Model):
               FROM (VALUES %%s) AS v
         """ % ", ".join(columns), rows,
             template="(%s::int, %s::int, %s::int, %s::int, %s::int, %s, %s, %s, %s::timestamp, "
-                     "%s::int, %s::int, %s::int)")
+                     "%s::int, %s::int, %s::int)", page_size=1000)
         self.invalidate_model()
         self.env["crm.lead"].browse({v["lead_id"] for v in vals_list}).invalidate_recordset(
             ["lead_assignment_log_ids"])

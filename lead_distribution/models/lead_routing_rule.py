@@ -422,5 +422,5 @@ class LeadRoutingRule(models.Model):
                SET current_weight = EXCLUDED.current_weight,
                    assigned_count = lead_routing_state.assigned_count + EXCLUDED.assigned_count,
                    write_date = EXCLUDED.write_date
-        """ % (self.env.uid, self.env.uid), rows, template="(%s::int, %s::int, %s::float, %s::int)")
+        """ % (self.env.uid, self.env.uid), rows, template="(%s::int, %s::int, %s::float, %s::int)", page_size=1000)
         self.env["lead.routing.state"].invalidate_model()
