@@ -24,7 +24,6 @@ when it does not exist.
 """
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
