@@ -220,6 +220,21 @@ class CrmLead(models.Model):
                     partner_ids=leader.partner_id.ids, message_type="comment",
                     subtype_xmlid="mail.mt_note")
         self._lead_distribution_save_shares(decisions, now)
+        waiting = [d for d in decisions if not d["user"]]
+        if waiting:
+            self._lead_distribution_wake_backlog(
+                self.env["crm.team"].concat(*[d["team"] for d in waiting]), now)
+
+    @api.model
+    def _lead_distribution_wake_backlog(self, teams, now):
+        """Run the backlog job when the next shift of these teams starts."""
+        cron = self.env.ref("lead_distribution.ir_cron_route_backlog", raise_if_not_found=False)
+        if not cron:
+            return
+        users = teams.sudo().crm_team_member_ids.user_id
+        at = self.env["lead.routing.rule"]._next_shift_start(users, now)
+        if at:
+            cron.sudo()._trigger(at=at)
 
     @api.model
     def _lead_distribution_log_notes(self, bodies):

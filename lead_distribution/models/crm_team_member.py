@@ -32,6 +32,15 @@ class CrmTeamMember(models.Model):
                     "The maximum of open leads of %s cannot be negative (0 means no cap).",
                     member.user_id.name))
 
+    def write(self, vals):
+        res = super().write(vals)
+        # an agent coming back or getting room: route the waiting leads now
+        if vals.get("lead_available") or "lead_max_open" in vals:
+            cron = self.env.ref("lead_distribution.ir_cron_route_backlog", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
+        return res
+
     def action_lead_toggle_available(self):
         for member in self:
             member.lead_available = not member.lead_available

@@ -223,6 +223,30 @@ class LeadRoutingRule(models.Model):
         return result
 
     @api.model
+    def _next_shift_start(self, users, now, days=8):
+        """Earliest start of working hours after ``now`` among ``users`` (naive
+        UTC), or None when none of them has a calendar: one call per calendar."""
+        start = pytz.utc.localize(now)
+        end = start + timedelta(days=days)
+        groups = defaultdict(lambda: self.env["resource.resource"].sudo())
+        for user in users:
+            resource = user.sudo().resource_ids[:1]
+            if resource.calendar_id:
+                tzname = user.tz or resource.tz or resource.calendar_id.tz or "UTC"
+                groups[(resource.calendar_id, tzname)] |= resource
+        best = None
+        for (calendar, tzname), resources in groups.items():
+            work = calendar._work_intervals_batch(start, end, resources, tz=pytz.timezone(tzname))
+            for resource in resources:
+                for s, _e, _rec in work[resource.id]:
+                    s = s.astimezone(pytz.utc).replace(tzinfo=None)
+                    if s > now and (best is None or s < best):
+                        best = s
+                    if s > now:
+                        break
+        return best
+
+    @api.model
     def _open_lead_counts(self, users, leads):
         """Open leads (active, probability < 100) per user, ``leads`` (being
         routed) left out: one grouped query.

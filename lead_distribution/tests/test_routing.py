@@ -214,8 +214,10 @@ class TestFallbacks(LeadDistributionCase):
         self.env["crm.lead"]._cron_lead_distribution_backlog()
         self.assertFalse(lead.user_id)
         self.assertEqual(len(lead.lead_assignment_log_ids), 1)
-        self.m_siti.lead_available = True
         cron = self.env.ref("lead_distribution.ir_cron_route_backlog")
+        before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.m_siti.lead_available = True  # back: the job is triggered at once
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)
         cron.method_direct_trigger()
         self.assertEqual(lead.user_id, self.siti)
         self.assertFalse(lead.lead_routing_pending)
@@ -228,9 +230,14 @@ class TestFallbacks(LeadDistributionCase):
                 "name": user.name, "user_id": user.id, "tz": "UTC",
                 "calendar_id": self.env.ref("resource.resource_calendar_std").id})
         self._rule()
+        cron = self.env.ref("lead_distribution.ir_cron_route_backlog")
+        Trigger = self.env["ir.cron.trigger"]
         with freeze_time("2026-03-02 20:00:00"):  # Monday evening: all off shift
             lead = self._leads(1)
         self.assertTrue(lead.lead_routing_pending)
+        # the backlog job is due at the start of Tuesday's shift
+        self.assertTrue(Trigger.search([("cron_id", "=", cron.id),
+                                        ("call_at", "=", datetime(2026, 3, 3, 8, 0))]))
         with freeze_time("2026-03-03 08:05:00"):
             self.env["crm.lead"]._cron_lead_distribution_backlog()
         self.assertEqual(lead.user_id, self.ali)
