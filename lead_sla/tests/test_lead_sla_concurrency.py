@@ -22,12 +22,17 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
                 user_id=env.ref("base.user_admin").id))
             self.assertEqual(lead.sla_status, "running")
             self.lead_id = lead.id
+            # a second lead, started 2 minutes later: due for its warning only
+            later = env["crm.lead"].with_context(lead_sla_now=T0 + timedelta(minutes=2)).create(
+                dict(HOT, name="Concurrent SLA lead 2", type="opportunity",
+                     user_id=env.ref("base.user_admin").id))
+            self.warn_lead_id = later.id
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            env["crm.lead"].browse(self.lead_id).unlink()
+            env["crm.lead"].browse([self.lead_id, self.warn_lead_id]).unlink()
             cron = env.ref("lead_sla.ir_cron_lead_sla_sweep")
             env["ir.cron.trigger"].search([
                 ("cron_id", "=", cron.id), ("call_at", "<=", T0 + timedelta(hours=1))]).unlink()
@@ -38,7 +43,7 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
                          AND body::text LIKE '%%Response SLA breached%%'""", [self.lead_id])
         return cr.fetchone()[0]
 
-    def test_two_cursors_notify_once(self):
+    def test_two_cursors_warn_and_escalate_once(self):
         now = T0 + timedelta(minutes=6)
         with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
             env1 = api.Environment(cr1, SUPERUSER_ID, {})
@@ -46,9 +51,10 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
             cr2.execute("SELECT 1")  # worker 2 has started its transaction
             warned1, breached1 = env1["crm.lead"]._lead_sla_sweep(now=now)
             self.assertEqual(breached1.ids, [self.lead_id])
+            self.assertEqual(warned1.ids, [self.warn_lead_id])
             # worker 2 runs while worker 1 holds the row: it skips it
             warned2, breached2 = env2["crm.lead"]._lead_sla_sweep(now=now)
-            self.assertFalse(breached2)
+            self.assertFalse(breached2 | warned2)
             cr1.commit()
             # after worker 1 committed, worker 2's older snapshot cannot claim
             # the row again: either nothing due, or a serialization failure
@@ -56,15 +62,20 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
             try:
                 with cr2.savepoint():
                     warned2, breached2 = env2["crm.lead"]._lead_sla_sweep(now=now)
-                self.assertFalse(breached2)
+                self.assertFalse(breached2 | warned2)
             except psycopg2.errors.SerializationFailure:
                 pass
             cr2.rollback()
             warned3, breached3 = env2["crm.lead"]._lead_sla_sweep(now=now)
-            self.assertFalse(breached3)
+            self.assertFalse(breached3 | warned3)
             cr2.commit()
         with self.registry.cursor() as cr:
             self.assertEqual(self._notes(cr), 1)
             cr.execute("SELECT sla_status, sla_breach_count FROM crm_lead WHERE id = %s",
                        [self.lead_id])
             self.assertEqual(cr.fetchone(), ("breached", 1))
+            cr.execute("SELECT count(*) FROM mail_activity WHERE res_model = 'crm.lead' "
+                       "AND res_id = %s", [self.warn_lead_id])
+            self.assertEqual(cr.fetchone()[0], 1)
+            cr.execute("SELECT sla_status FROM crm_lead WHERE id = %s", [self.warn_lead_id])
+            self.assertEqual(cr.fetchone()[0], "warning")
