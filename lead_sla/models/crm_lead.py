@@ -322,12 +322,16 @@ class CrmLead(models.Model):
         message_type = msg_vals.get("message_type", message.message_type)
         if message_type in ("notification", "user_notification", "auto_comment"):
             return False
-        subtype_id = msg_vals.get("subtype_id", message.subtype_id.id)
-        if not subtype_id:
-            return False
-        subtype = self.env["mail.message.subtype"].browse(subtype_id)
-        if subtype.internal or msg_vals.get("is_internal", message.is_internal):
-            return False
+        # An SMS or WhatsApp message always goes to the customer (Odoo's SMS
+        # composer files them under the note subtype); other messages count
+        # unless they are internal notes.
+        if message_type not in ("sms", "whatsapp"):
+            subtype_id = msg_vals.get("subtype_id", message.subtype_id.id)
+            if not subtype_id:
+                return False
+            subtype = self.env["mail.message.subtype"].browse(subtype_id)
+            if subtype.internal or msg_vals.get("is_internal", message.is_internal):
+                return False
         author = self.env["res.partner"].browse(msg_vals.get("author_id", message.author_id.id))
         if not author or author == self.env.ref("base.partner_root"):
             return False

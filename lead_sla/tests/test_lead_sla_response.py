@@ -60,6 +60,17 @@ class TestLeadSlaFirstResponse(LeadSlaCase):
                 body="SMS reply", message_type="sms", subtype_xmlid="mail.mt_comment")
         self.assertMet("message")
 
+    def test_sms_from_the_sms_composer_counts(self):
+        # Odoo's SMS composer posts SMS under the note subtype
+        if not hasattr(self.lead, "_message_sms"):
+            self.skipTest("the sms module is not installed")
+        with freeze_time(self.answer_at):
+            self.lead.with_user(self.alice)._message_sms(
+                "We received your request, calling you in 5 minutes.",
+                subtype_id=self.env.ref("mail.mt_note").id,
+                sms_numbers=["+32470123456"], sms_pid_to_number={})
+        self.assertMet("message")
+
     def test_internal_note_does_not_count(self):
         with freeze_time(self.answer_at):
             self.lead.with_user(self.alice).message_post(
