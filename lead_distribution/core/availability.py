@@ -27,14 +27,27 @@ def covers(intervals, now):
     return any(start <= now < end for start, end in intervals or ())
 
 
-def unavailable_reason(state, now):
-    """Return None when the agent can take a lead at ``now``, else a short reason."""
+def presence_reason(state, now):
+    """Why the agent is not at work at ``now`` (away, on leave, off shift), or None.
+
+    Constant during one routing batch (same ``now``), so callers may cache it.
+    """
     if not state.available:
         return AWAY
     if covers(state.leaves, now):
         return ON_LEAVE
     if state.attendance is not None and not covers(state.attendance, now):
         return OFF_SHIFT
-    if state.max_open and state.open_count >= state.max_open:
-        return "%s %d/%d" % (AT_CAPACITY, state.open_count, state.max_open)
     return None
+
+
+def capacity_reason(open_count, max_open):
+    """'at capacity 20/20' when the open-lead cap is reached (0 = no cap), else None."""
+    if max_open and open_count >= max_open:
+        return "%s %d/%d" % (AT_CAPACITY, open_count, max_open)
+    return None
+
+
+def unavailable_reason(state, now):
+    """Return None when the agent can take a lead at ``now``, else a short reason."""
+    return presence_reason(state, now) or capacity_reason(state.open_count, state.max_open)

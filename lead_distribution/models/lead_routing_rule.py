@@ -9,7 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
-from ..core.availability import AgentState, unavailable_reason
+from ..core.availability import AgentState, capacity_reason, presence_reason
 from ..core.rotation import STRATEGY_LABELS, Peer, describe, expected_shares, pick
 
 STRATEGIES = [
@@ -345,14 +345,18 @@ class LeadRoutingRule(models.Model):
         if need_territory:
             territory_names = {t.id: t.name for t in leads.lead_territory_id}
 
+        presence = {}
+
         def blocked(agent):
             user_id, _name, available, max_open, _sk, _te = agent
             if user_id in exclude_user_ids:
                 return "excluded"
-            attendance, leaves = windows.get(user_id, (None, []))
-            return unavailable_reason(AgentState(
-                available=available, attendance=attendance, leaves=leaves,
-                open_count=open_counts.get(user_id, 0), max_open=max_open), now)
+            key = (user_id, available)
+            if key not in presence:  # constant for the batch: computed once per agent
+                attendance, leaves = windows.get(user_id, (None, []))
+                presence[key] = presence_reason(
+                    AgentState(available=available, attendance=attendance, leaves=leaves), now)
+            return presence[key] or capacity_reason(open_counts.get(user_id, 0), max_open)
 
         Users = self.env["res.users"]
         decisions = []

@@ -71,3 +71,13 @@ def test_territory_states_and_company():
     assert match_territory([t], 0, 7, "", "", company_id=2) == 0
     assert match_territory([t], 0, 8, "", "") == 0
     assert match_territory([Territory(6)], 1, 1, "1", "x") == 0
+
+
+def test_presence_is_independent_of_capacity():
+    from lead_distribution_core.availability import capacity_reason, presence_reason
+    full = AgentState(attendance=SHIFT, open_count=5, max_open=5)
+    assert presence_reason(full, NOW) is None
+    assert capacity_reason(5, 5) == "at capacity 5/5"
+    assert capacity_reason(4, 5) is None
+    assert capacity_reason(100, 0) is None
+    assert presence_reason(AgentState(available=False), NOW) == "away"
