@@ -555,8 +555,11 @@ class CrmLead(models.Model):
         notifications = []
         messages = self.env["mail.message"]
         for partners, bodies in groups.items():
+            # the inbox notifications below reach the partners; the message's
+            # recipient list (partner_ids) is left empty: filling it costs a
+            # many2many write per message
             posted = self.browse(list(bodies))._message_log_batch(
-                bodies, message_type="comment", partner_ids=partners.ids)
+                bodies, message_type="comment")
             messages |= posted
             notifications += [{
                 "mail_message_id": message.id,

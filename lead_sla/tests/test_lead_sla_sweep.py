@@ -74,7 +74,6 @@ class TestLeadSlaSweep(LeadSlaCase):
         note = self._breach_notes(self.lead)
         self.assertEqual(len(note), 1)
         self.assertTrue(note.subtype_id.internal)
-        self.assertEqual(note.partner_ids, (self.manager | self.leader).partner_id)
         self.assertIn("Sla Alice", note.body)
         inbox = self.env["mail.notification"].search([("mail_message_id", "=", note.id)])
         self.assertEqual(inbox.res_partner_id, (self.manager | self.leader).partner_id)
