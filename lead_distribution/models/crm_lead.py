@@ -115,7 +115,8 @@ class CrmLead(models.Model):
         left untouched (False).
         """
         result = dict.fromkeys(self.ids, False)
-        leads = self.sudo().exists()
+        # leads being created exist: spare the query on the hot path
+        leads = self.sudo() if self.env.context.get("lead_distribution_creating") else self.sudo().exists()
         if not leads:
             return result
         now = self.env.context.get("lead_distribution_now") or fields.Datetime.now()
