@@ -93,7 +93,9 @@ class CrmLead(models.Model):
     @tools.ormcache()
     def _lead_sla_policy_data(self):
         """Active policies in order: tuple of dicts (plain data, safe to cache)."""
-        policies = self.env["lead.sla.policy"].sudo().search([])
+        # explicit active filter: the cache must not depend on the caller's context
+        policies = self.env["lead.sla.policy"].sudo().with_context(active_test=True).search(
+            [("active", "=", True)], order="sequence, id")
         return tuple({
             "id": p.id,
             "company_id": p.company_id.id,
