@@ -1,6 +1,7 @@
 import json
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
@@ -33,6 +34,8 @@ STATES = [("new", "New"), ("done", "Done"), ("duplicate", "Duplicate"),
 TRANSIENT_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
                     pg_errors.LockNotAvailable)
 CRON_BATCH = 200
+CHUNK_SIZE = 20
+CHUNK_SECONDS = 0.5
 
 
 class LeadChannelEvent(models.Model):
@@ -188,23 +191,48 @@ class LeadChannelEvent(models.Model):
 
     @api.model
     def _process_committing(self, event_ids):
-        """Process each event in its own transaction and commit it.
+        """Process events and commit them in small chunks (at most CHUNK_SIZE
+        events or CHUNK_SECONDS of work per transaction).
 
-        A crash costs one event only. A conflict (another transaction created
-        the same contact's lead meanwhile) is replayed at once in a fresh
-        snapshot, which then finds that lead instead of making a second one.
+        A crash costs one event only (each runs under a savepoint). A conflict
+        (another transaction created the same contact's lead meanwhile) rolls
+        the chunk back and replays its events one per transaction, in fresh
+        snapshots that see that lead instead of making a second one.
         """
         done = 0
+        pending = list(event_ids)
+        while pending:
+            chunk, chunk_done = [], 0
+            started = time.monotonic()
+            try:
+                while pending and len(chunk) < CHUNK_SIZE and time.monotonic() - started < CHUNK_SECONDS:
+                    event_id = pending.pop(0)
+                    chunk.append(event_id)
+                    chunk_done += self._lock_and_process(event_id)
+                self.env.cr.commit()
+                done += chunk_done
+            except TRANSIENT_ERRORS:
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                done += self._process_one_by_one(chunk)
+        return done
+
+    def _lock_and_process(self, event_id):
+        self.env.cr.execute(
+            "SELECT id FROM lead_channel_event WHERE id = %s AND state IN ('new', 'failed') "
+            "FOR NO KEY UPDATE SKIP LOCKED", [event_id])
+        if not self.env.cr.fetchone():
+            return 0
+        self.browse(event_id).with_context(lead_channels_raise_transient=True)._process()
+        return 1
+
+    @api.model
+    def _process_one_by_one(self, event_ids):
+        done = 0
         for event_id in event_ids:
-            event = self.browse(event_id)
             for _attempt in range(3):
                 try:
-                    self.env.cr.execute(
-                        "SELECT id FROM lead_channel_event WHERE id = %s AND state IN ('new', 'failed') "
-                        "FOR NO KEY UPDATE SKIP LOCKED", [event_id])
-                    if self.env.cr.fetchone():
-                        event.with_context(lead_channels_raise_transient=True)._process()
-                        done += 1
+                    done += self._lock_and_process(event_id)
                     self.env.cr.commit()
                     break
                 except TRANSIENT_ERRORS:
