@@ -113,7 +113,9 @@ class CrmLead(models.Model):
         for policy in policies:
             if policy["company_id"] and policy["company_id"] != self.company_id.id:
                 continue
-            if not policy["domain"] or self.filtered_domain(policy["domain"]):
+            # sudo: a policy may read fields the salesperson cannot (the
+            # cache is shared between environments: still no query)
+            if not policy["domain"] or self.sudo().filtered_domain(policy["domain"]):
                 return policy
         return None
 
