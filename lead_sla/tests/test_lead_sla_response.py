@@ -156,3 +156,16 @@ class TestLeadSlaFirstResponse(LeadSlaCase):
         self.assertMet("contacted")
         with self.assertRaises(UserError):
             self.lead.with_user(self.alice).action_lead_sla_mark_contacted(note="")
+
+    def test_salesperson_creates_and_answers_own_lead(self):
+        with freeze_time(T0):
+            lead = self.env["crm.lead"].with_user(self.alice).create(dict(
+                HOT, name="Own lead", type="opportunity", user_id=self.alice.id))
+            self.assertEqual(lead.sla_status, "running")
+            self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=5))
+        with freeze_time(T0 + timedelta(minutes=1)):
+            lead.message_post(body="Hello, thanks for reaching out!", message_type="comment",
+                              subtype_xmlid="mail.mt_comment")
+        lead.flush_recordset()
+        self.assertEqual(lead.sla_status, "met")
+        self.assertEqual(lead.sla_response_minutes, 1)
