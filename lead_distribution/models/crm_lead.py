@@ -72,6 +72,23 @@ class CrmLead(models.Model):
                 routable.with_context(lead_distribution_creating=True)._lead_distribution_route(kind="auto")
         return leads
 
+    def onchange(self, values, field_names, fields_spec):
+        """New lead form: no salesperson pre-filled when the rules will route it.
+
+        The form would otherwise send the default salesperson (the creator) as
+        an explicit choice and a lead typed in by hand would never be routed.
+        Only the form's first onchange is concerned; the ORM default is kept.
+        """
+        given = values.get("user_id")  # read first: super() adds the defaults to values
+        result = super().onchange(values, field_names, fields_spec)
+        value = result.get("value") or {}
+        if not field_names and value.get("user_id") and not given \
+                and not self.env.context.get("default_user_id"):
+            instant, rule_ids = self._lead_distribution_config(self.env.company.id)
+            if instant and rule_ids:
+                value["user_id"] = False
+        return result
+
     def write(self, vals):
         if not self.env.su and not self.env.context.get("lead_distribution_routing"):
             self._lead_distribution_check_owner(vals)

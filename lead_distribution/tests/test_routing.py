@@ -3,7 +3,7 @@ from datetime import datetime
 
 from freezegun import freeze_time
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import HOT, LeadDistributionCase
 
@@ -59,6 +59,22 @@ class TestRoutingStrategies(LeadDistributionCase):
         lead = self.Lead.with_user(self.manager).create({"name": "Cold one"})
         self.assertEqual(lead.user_id, self.manager)  # Odoo's default salesperson
         self.assertFalse(lead.lead_assignment_log_ids)
+
+    def test_lead_typed_in_the_form_is_routed(self):
+        self._rule()
+        form = Form(self.Lead.with_user(self.manager))
+        self.assertFalse(form.user_id)  # not pre-filled: the rules will choose
+        form.name = "Typed by hand"
+        lead = form.save()
+        self.assertEqual(lead.user_id, self.ali)
+        # a salesperson picked in the form is kept
+        form = Form(self.Lead.with_user(self.manager))
+        form.name = "For Bo"
+        form.user_id = self.bo
+        self.assertEqual(form.save().user_id, self.bo)
+        # without active rule the form keeps Odoo's default salesperson
+        self.env["lead.routing.rule"].search([]).active = False
+        self.assertEqual(Form(self.Lead.with_user(self.manager)).user_id, self.manager)
 
     def test_resave_does_not_reroute(self):
         self._rule()
