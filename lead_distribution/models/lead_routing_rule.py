@@ -10,7 +10,7 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
 from ..core.availability import AgentState, capacity_reason, presence_reason
-from ..core.rotation import STRATEGY_LABELS, Peer, describe, expected_shares, pick
+from ..core.rotation import Peer, describe, expected_shares, pick
 
 STRATEGIES = [
     ("round_robin", "Round Robin"),
@@ -126,9 +126,6 @@ class LeadRoutingRule(models.Model):
         members = self.member_ids or self.team_id.crm_team_member_ids
         return members.filtered(lambda m: m.active and m.user_id.active).sorted(
             lambda m: (m.id,))
-
-    def _strategy_label(self):
-        return STRATEGY_LABELS.get(self.strategy, self.strategy)
 
     # ------------------------------------------------------------------
     # Actions
@@ -278,12 +275,11 @@ class LeadRoutingRule(models.Model):
         """Decide the owner of each lead through the rules in ``self`` (in order).
 
         Returns (decisions, touched) where decisions is a list of dicts
-        {lead, rule, user (record or False), team, strategy, reason, pending}
+        {lead, rule, user (record or False), team, strategy, shares, reason}
         for leads some rule matched (others are absent), and touched the
         {(rule_id, user_id): Peer} rotation credits to persist.
         Without ``simulate`` the matched rules' rows are locked FOR UPDATE first.
         """
-        Lead = self.env["crm.lead"].sudo()
         leads = leads.sudo()
         company = (leads[:1].company_id or self.env.company)
         matches = {}
@@ -366,7 +362,7 @@ class LeadRoutingRule(models.Model):
             notes = []
             decision = None
             last_rule = None
-            for rule_id, ids in ((r.id, matches[r.id]) for r in rules):
+            for rule_id, ids in ((r.id, matches[r.id]) for r in rules):  # rule order
                 if lead_id not in ids:
                     continue
                 rule, strategy, match_skills, match_territory, fallback, fallback_user, team_name, rule_name = \
