@@ -355,3 +355,27 @@ class TestRoutingMisc(LeadDistributionCase):
         self.assertEqual(len(rows), 3)
         self.assertAlmostEqual(rows[0].jain_index, 1 / 3, places=6)
         self.assertAlmostEqual(rows.filtered(lambda r: r.user_id == self.ali).ratio, 3.0)
+
+
+@tagged("post_install", "-at_install")
+class TestFairnessPolicy(LeadDistributionCase):
+
+    def _state(self, rule):
+        rule.invalidate_recordset(["state_ids"])
+        return {s.user_id.login: (s.assigned_count, s.current_weight) for s in rule.state_ids}
+
+    def test_adding_and_removing_agents_keeps_the_others_counts(self):
+        rule = self._rule()
+        self._leads(4)  # Ali, Siti, Bo, Ali
+        before = self._state(rule)
+        self.assertEqual({k: v[0] for k, v in before.items()}, {"ld_ali": 2, "ld_siti": 1, "ld_bo": 1})
+        newbie = self._agent("ld_new", "Nina")
+        self.env["crm.team.member"].create({"crm_team_id": self.team.id, "user_id": newbie.id})
+        self.assertEqual(self._state(rule), before)  # nobody reset
+        # the cycle goes on where it was (Siti, Bo were next), the newcomer joins it
+        self.assertEqual([u.name for u in self._owners(self._leads(4))], ["Siti", "Bo", "Nina", "Ali"])
+        # removing Bo takes only Bo out: the others keep their counts and turns
+        counts = {k: v[0] for k, v in self._state(rule).items()}
+        self.m_bo.active = False
+        self.assertEqual({k: v[0] for k, v in self._state(rule).items()}, counts)
+        self.assertEqual([u.name for u in self._owners(self._leads(3))], ["Siti", "Nina", "Ali"])
