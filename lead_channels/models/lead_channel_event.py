@@ -113,12 +113,28 @@ class LeadChannelEvent(models.Model):
                 for kind, ext, payload, state in ((*item, "new") for item in items)]
         columns = SQL("(channel_id, company_id, external_id, kind, payload, received_at, state, "
                       "attempts, remote_addr, create_uid, create_date, write_uid, write_date)")
-        self.env.cr.execute(SQL("""
-            INSERT INTO lead_channel_event %s VALUES %s
-            ON CONFLICT (channel_id, external_id) WHERE state <> 'duplicate' DO NOTHING
-            RETURNING id, external_id
-        """, columns, SQL(", ").join(rows)))
-        inserted = self.env.cr.fetchall()
+
+        def insert(values):
+            self.env.cr.execute(SQL("""
+                INSERT INTO lead_channel_event %s VALUES %s
+                ON CONFLICT (channel_id, external_id) WHERE state <> 'duplicate' DO NOTHING
+                RETURNING id, external_id
+            """, columns, SQL(", ").join(values)), log_exceptions=False)
+            return self.env.cr.fetchall()
+
+        try:
+            with self.env.cr.savepoint(flush=False):
+                inserted = insert(rows)
+        except pg_errors.SerializationFailure:
+            # REPEATABLE READ: a concurrent delivery of the same id committed
+            # after our snapshot. That item is a duplicate; find which one.
+            inserted = []
+            for row in rows:
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        inserted += insert([row])
+                except pg_errors.SerializationFailure:
+                    continue
         new_ids = [row[0] for row in inserted]
         seen = {row[1] for row in inserted}
         dup_items, first = [], set()

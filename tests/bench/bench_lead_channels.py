@@ -247,7 +247,18 @@ def main():
             time.sleep(1)
         conn.close()
         run = uuid.uuid4().hex[:6]
-        run_digits = random.Random(run).randrange(100)
+        # senders are +6011 <2 run digits> <6 digits>: take run digits no earlier run used,
+        # or de-duplication would rightly hand the messages to that run's leads
+        conn = psycopg2.connect(dbname=args.db)
+        with conn, conn.cursor() as cr:
+            cr.execute("SELECT DISTINCT substr(phone_sanitized, 6, 2) FROM crm_lead "
+                       "WHERE phone_sanitized LIKE '+6011%%'")
+            used = {row[0] for row in cr.fetchall()}
+        conn.close()
+        free = [d for d in range(100) if "%02d" % d not in used]
+        if not free:
+            raise SystemExit("every sender range of %s is used: drop the database" % args.db)
+        run_digits = random.Random(run).choice(free)
         rpc = Rpc(base, args.db)
         channel_id, token, secret = setup(rpc, run, with_distribution)
         bodies, distinct_wamids, distinct_senders = build_deliveries(
