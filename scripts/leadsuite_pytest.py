@@ -1,0 +1,12 @@
+"""pytest plugin used by scripts/test next to pytest-odoo.
+
+Odoo's own test runner flags the thread that runs tests (``testing``); code
+such as crm's lead assignment checks it to avoid committing. pytest-odoo does
+not (and loading the registry resets it), so this plugin sets it before each
+test run by scripts/test, ours and crm's.
+"""
+import threading
+
+
+def pytest_runtest_setup(item):
+    threading.current_thread().testing = True
