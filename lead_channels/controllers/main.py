@@ -87,6 +87,8 @@ class LeadChannelsController(http.Controller):
         items = meta.split_delivery(data)
         if not items:  # nothing recognisable: keep it anyway, never drop silently
             items = [(meta.UNKNOWN, "body:" + meta._digest(body), data)]
+        if len(items) == 1:  # a single element: keep Meta's raw body verbatim
+            items = [(items[0][0], items[0][1], body.decode("utf-8"))]
         request.env["lead.channel.event"].sudo()._store(row[0], items)
         return _text("EVENT_RECEIVED", 200)
 

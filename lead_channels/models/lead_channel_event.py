@@ -98,7 +98,10 @@ class LeadChannelEvent(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _store(self, channel_id, items, remote_addr=None):
-        """Append ``[(kind, external_id, payload_dict)]`` to the inbox in one statement.
+        """Append ``[(kind, external_id, payload)]`` to the inbox in one statement.
+
+        ``payload`` is a dict (dumped to JSON) or already a JSON text (the raw
+        body of a single-element delivery, kept verbatim).
 
         :return: ``(new_ids, duplicate_count)``
         """
@@ -108,8 +111,8 @@ class LeadChannelEvent(models.Model):
         rows = [SQL("(%s, (SELECT company_id FROM lead_channel WHERE id = %s), %s, %s, %s, "
                     "now() at time zone 'UTC', %s, 0, %s, %s, now() at time zone 'UTC', %s, "
                     "now() at time zone 'UTC')",
-                    channel_id, channel_id, str(ext)[:512], kind,
-                    json.dumps(payload, ensure_ascii=False), state, remote_addr, uid, uid)
+                    channel_id, channel_id, str(ext)[:512], kind, _dump(payload), state,
+                    remote_addr, uid, uid)
                 for kind, ext, payload, state in ((*item, "new") for item in items)]
         columns = SQL("(channel_id, company_id, external_id, kind, payload, received_at, state, "
                       "attempts, remote_addr, create_uid, create_date, write_uid, write_date)")
@@ -148,8 +151,7 @@ class LeadChannelEvent(models.Model):
             dup_rows = [SQL("(%s, (SELECT company_id FROM lead_channel WHERE id = %s), %s, %s, %s, "
                             "now() at time zone 'UTC', 'duplicate', 0, %s, %s, now() at time zone 'UTC', "
                             "%s, now() at time zone 'UTC', now() at time zone 'UTC')",
-                            channel_id, channel_id, ext, kind, json.dumps(payload, ensure_ascii=False),
-                            remote_addr, uid, uid)
+                            channel_id, channel_id, ext, kind, _dump(payload), remote_addr, uid, uid)
                         for kind, ext, payload in dup_items]
             self.env.cr.execute(SQL(
                 "INSERT INTO lead_channel_event (channel_id, company_id, external_id, kind, payload, "
@@ -587,6 +589,10 @@ class LeadChannelEvent(models.Model):
                 DELETE FROM lead_channel_event
                  WHERE company_id = %s AND state IN ('done', 'duplicate', 'ignored') AND received_at < %s
             """, [company.id, limit_date])
+
+
+def _dump(payload):
+    return payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
 
 
 def _from_timestamp(timestamp):

@@ -39,6 +39,7 @@ class TestMetaWebhook(ChannelsCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         event = self.Event.search([("channel_id", "=", self.wa.id), ("external_id", "=", "wamid.NA1")])
         self.assertEqual(event.state, "new", "stored first, processed by the triggered cron")
+        self.assertEqual(event.payload.encode("utf-8"), body, "the raw body is kept verbatim")
         self.assertTrue(self.env["ir.cron.trigger"].search(
             [("cron_id", "=", self.env.ref("lead_channels.ir_cron_process_events").id)]))
         self.Event._cron_process_events()
@@ -97,6 +98,7 @@ class TestMetaWebhook(ChannelsCommon, HttpCase):
         self.Event._cron_process_events()
         events = self.Event.search([("external_id", "=", "wamid.DUP")])
         self.assertEqual(sorted(events.mapped("state")), ["done", "duplicate"])
+        self.assertEqual(events.mapped("payload")[0], events.mapped("payload")[1], "the copy is kept too")
         leads = self.leads_of(self.wa)
         self.assertEqual(len(leads), 1)
         self.assertEqual(len(leads.message_ids.filtered(lambda m: m.wa_message_id == "wamid.DUP")), 1)
