@@ -205,9 +205,22 @@ class CrmLead(models.Model):
 
     def _lead_sla_flush_schedule(self):
         when = self.env.cr.precommit.data.pop("lead_sla.next_due", None)
+        if when:
+            self._lead_sla_trigger_sweep(when)
+
+    @api.model
+    def _lead_sla_trigger_sweep(self, when):
+        """Trigger the sweep at ``when`` unless a trigger already wakes it
+        between now and then (one pending trigger per due moment, not one per
+        assignment or per sweep)."""
         cron = self.env.ref("lead_sla.ir_cron_lead_sla_sweep", raise_if_not_found=False)
-        if when and cron:
-            cron.sudo()._trigger(at=when)
+        if not cron:
+            return
+        now = fields.Datetime.now()
+        pending = self.env["ir.cron.trigger"].sudo().search_count([
+            ("cron_id", "=", cron.id), ("call_at", ">", now), ("call_at", "<=", when)], limit=1)
+        if not pending:
+            cron.sudo()._trigger(at=max(when, now))
 
     @api.depends("sla_start", "sla_first_response_date")
     def _compute_sla_response_minutes(self):
@@ -465,7 +478,7 @@ class CrmLead(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         next_due = self._lead_sla_next_due()
         if next_due and not remaining:
-            self.env.ref("lead_sla.ir_cron_lead_sla_sweep")._trigger(at=max(next_due, now))
+            self._lead_sla_trigger_sweep(next_due)
 
     def _lead_sla_notify_warning(self, now):
         """Activity and in-app notification to the owner of each warned lead.

@@ -108,6 +108,14 @@ class TestLeadSlaSweep(LeadSlaCase):
         triggers = Trigger.search([("cron_id", "=", cron.id)])
         self.assertIn(later + timedelta(minutes=3), triggers.mapped("call_at"))
         self.assertNotIn("lead_sla.next_due", self.env.cr.precommit.data)
+        # a later clock needs no new trigger: the pending one wakes the sweep
+        # first, and the sweep reschedules itself
+        count = len(triggers)
+        with freeze_time(later + timedelta(minutes=1)):
+            self._lead(HOT, name="Hot Hugo")
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), count)
 
     def test_cron_reschedules_itself_for_the_deadline(self):
         Trigger = self.env["ir.cron.trigger"]
