@@ -351,6 +351,19 @@ class LeadChannelEvent(models.Model):
         lead = self.env["crm.lead"].browse(message.res_id) if message.model == "crm.lead" else None
         self._finish("ignored", lead)
 
+    @api.model
+    def _apply_early_statuses(self, channel, message):
+        """Meta may report 'delivered' before our transaction recording the send
+        committed: replay the statuses already in the inbox for this wamid."""
+        events = self.search([("channel_id", "=", channel.id), ("kind", "=", meta.WA_STATUS),
+                              ("external_id", "=like", "status:%s:%%" % message.wa_message_id)],
+                             order="received_at, id")
+        for event in events:
+            data = meta.parse_whatsapp_status(event._payload())
+            if meta.status_moves_forward(message.wa_state, data["status"]):
+                message.sudo().write({"wa_state": data["status"], "wa_error": data["error"] or False})
+            event._finish("ignored", self.env["crm.lead"].browse(message.res_id))
+
     # --- Lead Ads ---------------------------------------------------------
     def _process_leadgen(self):
         channel = self.channel_id

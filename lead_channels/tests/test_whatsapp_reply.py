@@ -57,6 +57,16 @@ class TestWhatsappReply(ChannelsCommon, TransactionCase):
         self.assertEqual(reply.wa_state, "read")
         self.assertEqual(self.lead.lead_inbound_count, 1, "a status is no customer message")
 
+    @freeze_time(NOW)
+    def test_status_arriving_before_the_send_is_recorded(self):
+        self.deliver_direct(self.wa, self.wa_delivery(statuses=[
+            {"id": "wamid.FAST", "status": "delivered", "recipient_id": "60123456789"}]))
+        self.process_all()
+        self.graph.routes[("POST", "/v21.0/PNID1/messages")] = (200, {"messages": [{"id": "wamid.FAST"}]})
+        self.compose().action_send()
+        reply = self.lead.message_ids.filtered(lambda m: m.wa_message_id == "wamid.FAST")
+        self.assertEqual(reply.wa_state, "delivered")
+
     @freeze_time(NOW + timedelta(hours=30))
     def test_template_outside_window(self):
         self.graph.routes[("POST", "/v21.0/PNID1/messages")] = (200, {"messages": [{"id": "wamid.TPL"}]})

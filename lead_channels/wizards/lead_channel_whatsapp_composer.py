@@ -86,8 +86,9 @@ class LeadChannelWhatsappComposer(models.TransientModel):
         else:
             body = Markup("%s <i>%s</i>") % (_("WhatsApp template sent:"), channel.wa_template_name)
         partner = self.env.user.partner_id
-        self.lead_id.with_context(mail_post_autofollow=False).message_post(
+        message = self.lead_id.with_context(mail_post_autofollow=False).message_post(
             body=body, author_id=partner.id, email_from=partner.email_formatted or partner.name,
             message_type="comment", subtype_xmlid="mail.mt_comment",
             wa_message_id=wamid, wa_state="sent")
+        self.env["lead.channel.event"].sudo()._apply_early_statuses(channel, message)
         return {"type": "ir.actions.act_window_close"}
