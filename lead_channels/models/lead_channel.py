@@ -161,11 +161,31 @@ class LeadChannel(models.Model):
             if not channel.graph_url.startswith(("https://", "http://")):
                 raise ValidationError(_("The Graph API URL must start with https://"))
 
-    @api.constrains("channel_type", "alias_name")
+    @api.constrains("channel_type")
     def _check_alias(self):
         for channel in self:
             if channel.alias_name and channel.channel_type != "email":
                 raise ValidationError(_("Only e-mail channels receive e-mails on an alias."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("alias_name") and vals.get("channel_type") != "email":
+                raise ValidationError(_("Only e-mail channels receive e-mails on an alias."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # the alias name lives on mail.alias: the mixin writes it there, so check here
+        if vals.get("alias_name") and any(
+                vals.get("channel_type", channel.channel_type) != "email" for channel in self):
+            raise ValidationError(_("Only e-mail channels receive e-mails on an alias."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_deliveries(self):
+        if self.env["lead.channel.event"].sudo().search_count([("channel_id", "in", self.ids)], limit=1):
+            raise UserError(_("This channel has received deliveries: archive it instead of deleting it, "
+                              "so its inbox and leads keep their origin."))
 
     # ------------------------------------------------------------------ alias
     def _alias_get_creation_values(self):

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_config,
     test_dedup,
     test_email_channel,
     test_form,
