@@ -598,10 +598,16 @@ class LeadChannelEvent(models.Model):
         """Purge processed events older than each company's retention (failed ones are kept)."""
         for company in self.env["res.company"].sudo().search([("lead_channel_retention_days", ">", 0)]):
             limit_date = fields.Datetime.now() - timedelta(days=company.lead_channel_retention_days)
+            # e-mails carry a chatter and attachments: the ORM removes them too
+            self.sudo().search([("company_id", "=", company.id), ("kind", "=", "email"),
+                         ("state", "in", ("done", "duplicate", "ignored")),
+                         ("received_at", "<", limit_date)]).unlink()
             self.env.cr.execute("""
                 DELETE FROM lead_channel_event
                  WHERE company_id = %s AND state IN ('done', 'duplicate', 'ignored') AND received_at < %s
+                   AND kind != 'email'
             """, [company.id, limit_date])
+            self.invalidate_model()
 
 
 def _dump(payload):

@@ -69,3 +69,16 @@ class TestEmailChannel(ChannelsCommon, TransactionCase):
         event = self.process_all()
         self.assertEqual(event.state, "done", event.error)
         self.assertIn("brochure", event.lead_id.message_ids.filtered(lambda m: m.message_type == "comment").body)
+
+    def test_retention_removes_old_emails_with_their_chatter(self):
+        event = self.receive("iproperty_enquiry.eml")
+        lead = event.lead_id
+        self.assertTrue(event.message_ids, "the raw e-mail stays on the inbox event")
+        self.env.company.lead_channel_retention_days = 10
+        self.env.cr.execute("UPDATE lead_channel_event SET received_at = received_at - interval '11 days' "
+                            "WHERE id = %s", [event.id])
+        self.Event._gc_processed_events()
+        self.assertFalse(event.exists())
+        self.assertFalse(self.env["mail.message"].search([("model", "=", "lead.channel.event"),
+                                                           ("res_id", "=", event.id)]))
+        self.assertTrue(lead.exists(), "the lead and its conversation stay")
