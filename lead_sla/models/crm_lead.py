@@ -494,13 +494,13 @@ class CrmLead(models.Model):
         for lead in self.filtered("user_id"):
             minutes = max(int((lead.sla_deadline - now).total_seconds() // 60), 0) \
                 if lead.sla_deadline else 0
-            text = _("Lead %(lead)s needs a first response within %(min)s minutes",
+            text = _("Lead %(lead)s needs a first response within %(min)s min",
                      lead=lead.name, min=minutes)
             activity_vals.append({
                 "res_model_id": model_id,
                 "res_id": lead.id,
                 "activity_type_id": todo.id if todo else False,
-                "summary": _("First response due within %(min)s minutes", min=minutes),
+                "summary": _("First response due within %(min)s min", min=minutes),
                 "note": text,
                 "date_deadline": fields.Date.context_today(lead, now),
                 "user_id": lead.user_id.id,
@@ -530,8 +530,9 @@ class CrmLead(models.Model):
                 "type": "warning",
                 "sticky": True,
                 "title": _("Response SLA"),
-                "message": texts[0] if len(texts) == 1 else "\n".join(texts[:10]) + (
-                    _("\n... and %s more", len(texts) - 10) if len(texts) > 10 else ""),
+                # a toast is plain text on one paragraph: separate the leads visibly
+                "message": texts[0] if len(texts) == 1 else " • ".join(texts[:10]) + (
+                    _(" • and %s more", len(texts) - 10) if len(texts) > 10 else ""),
             })
 
     def _lead_sla_managers(self):
