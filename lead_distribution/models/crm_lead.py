@@ -94,6 +94,26 @@ class CrmLead(models.Model):
             self._lead_distribution_check_owner(vals)
         return super().write(vals)
 
+    def _check_company(self, fnames=None):
+        """Routing writes one (salesperson, team) on many leads: check each
+        distinct (lead company, values) once instead of every lead.
+
+        Same verdict as the ORM's per-record check, which is a function of
+        the lead's company and the linked records only.
+        """
+        if len(self) < 2 or not self.env.context.get("lead_distribution_routing"):
+            return super()._check_company(fnames)
+        names = self._fields if fnames is None or {"company_id", "company_ids"} & set(fnames) else fnames
+        checked = [name for name in names
+                   if self._fields[name].relational and self._fields[name].check_company]
+        if not checked:
+            return None
+        representatives = {}
+        for lead in self.sudo():
+            key = (lead.company_id.id,) + tuple(lead[name]._ids for name in checked)
+            representatives.setdefault(key, lead.id)
+        return super(CrmLead, self.browse(list(representatives.values())))._check_company(fnames)
+
     def _lead_distribution_check_owner(self, vals):
         """A salesperson cannot take or edit a lead owned by someone else.
 
@@ -221,12 +241,14 @@ class CrmLead(models.Model):
             "date": now,
             "company_id": d["lead"].company_id.id or self.env.company.id,
         } for d in decisions])
+        # translated once per batch (a lookup per lead cost as much as the note)
+        routed_to = _("Routed to %(user)s by rule '%(rule)s': %(reason)s")
+        nobody = _("nobody (waiting in %s)")
         bodies = {}
         for d in decisions:
-            target = d["user"].name if d["user"] else _("nobody (waiting in %s)", d["team"].name)
-            bodies[d["lead"].id] = Markup("<p>%s</p>") % _(
-                "Routed to %(user)s by rule '%(rule)s': %(reason)s",
-                user=target, rule=d["rule"].name, reason=d["reason"])
+            target = d["user"].name if d["user"] else nobody % d["team"].name
+            bodies[d["lead"].id] = Markup("<p>%s</p>") % (
+                routed_to % {"user": target, "rule": d["rule"].name, "reason": d["reason"]})
         self._lead_distribution_log_notes(bodies)
         # team leaders hear about leads nobody could take
         for d in decisions:

@@ -357,14 +357,17 @@ class LeadRoutingRule(models.Model):
         Users = self.env["res.users"]
         decisions = []
         touched = {}
+        # matching rules of each lead, in rule order (most leads match one rule)
+        lead_rules = defaultdict(list)
+        for rule in rules:
+            for lead_id in matches[rule.id]:
+                lead_rules[lead_id].append(rule.id)
         for lead_id in sorted(lead_data):
             lead_skills, lead_territory = lead_data[lead_id]
             notes = []
             decision = None
             last_rule = None
-            for rule_id, ids in ((r.id, matches[r.id]) for r in rules):  # rule order
-                if lead_id not in ids:
-                    continue
+            for rule_id in lead_rules.get(lead_id, ()):
                 rule, strategy, match_skills, match_territory, fallback, fallback_user, team_name, rule_name = \
                     rule_data[rule_id]
                 last_rule = rule
