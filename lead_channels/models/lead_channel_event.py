@@ -35,7 +35,18 @@ TRANSIENT_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
                     pg_errors.LockNotAvailable)
 CRON_BATCH = 200
 CHUNK_SIZE = 20
-CHUNK_SECONDS = 0.5
+# The job keeps taking new events for up to CRON_BUDGET seconds per run (then
+# reports what remains and Odoo runs it again at once), and keeps polling for
+# IDLE_LINGER seconds after the last delivery it saw: a burst is drained by
+# one running job instead of waiting for wake-ups between runs.
+CRON_BUDGET = 30
+IDLE_POLL = 0.1
+IDLE_LINGER = 2
+SCAN_SIZE = 2000  # due events looked at when choosing the next chunk (ids only)
+
+
+class _ReplayOneByOne(Exception):
+    """A chunk must be rolled back and processed again one event per transaction."""
 
 
 class LeadChannelEvent(models.Model):
@@ -158,8 +169,39 @@ class LeadChannelEvent(models.Model):
                 "received_at, state, attempts, remote_addr, create_uid, create_date, write_uid, "
                 "write_date, processed_at) VALUES %s", SQL(", ").join(dup_rows)))
         if new_ids:
-            self.env.ref("lead_channels.ir_cron_process_events").sudo()._trigger()
+            self._trigger_processing()
         return new_ids, len(dup_items)
+
+    @api.model
+    def _trigger_processing(self):
+        """Ask for the inbox job now: ``ir.cron._trigger()`` made cheap for the webhook.
+
+        The ORM trigger costs a create and a NOTIFY over a fresh connection to
+        the ``postgres`` database (Odoo never pools those): a third of a
+        webhook request. Here the same ``ir_cron_trigger`` row is inserted with
+        one statement, so a run after our commit stays guaranteed (a run only
+        deletes the triggers it could see when it began). The NOTIFY waking a
+        sleeping cron worker is skipped when another trigger was queued less
+        than a second before: the job then runs or is about to, and it keeps
+        polling IDLE_LINGER (> 1 s) after the last delivery it saw. A request
+        slower than half a second notifies anyway, so no delivery waits for
+        the worker's periodic wake-up.
+        """
+        cron = self.env["ir.cron"].sudo().browse(  # cached xml id lookup, no query
+            self.env["ir.model.data"]._xmlid_to_res_id("lead_channels.ir_cron_process_events"))
+        self.env.cr.execute("""
+            WITH recent AS (
+                SELECT 1 FROM ir_cron_trigger
+                 WHERE cron_id = %(cron)s AND call_at > now() at time zone 'UTC' - interval '1 second'
+                 LIMIT 1
+            )
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                 VALUES (%(cron)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
+                         %(uid)s, now() at time zone 'UTC')
+            RETURNING NOT EXISTS (SELECT 1 FROM recent) OR clock_timestamp() - now() > interval '0.5 second'
+        """, {"cron": cron.id, "uid": self.env.uid})
+        if self.env.cr.fetchone()[0]:
+            self.env.cr.postcommit.add(cron._notifydb)
 
     # ------------------------------------------------------------------
     # E-mail gateway (alias of e-mail channels)
@@ -183,7 +225,7 @@ class LeadChannelEvent(models.Model):
             "channel_id": channel.id, "kind": "email", "external_id": external_id[:512],
             "payload": json.dumps(payload, ensure_ascii=False),
         })
-        self.env.ref("lead_channels.ir_cron_process_events").sudo()._trigger()
+        self._trigger_processing()
         return event
 
     # ------------------------------------------------------------------
@@ -195,45 +237,157 @@ class LeadChannelEvent(models.Model):
 
     @api.model
     def _cron_process_events(self, limit=CRON_BATCH):
-        """Process due events, one transaction per event outside of tests."""
-        events = self.search(self._todo_domain(), order="received_at, id", limit=limit)
+        """Process due events, committing every few events outside of tests.
+
+        A run keeps taking the events that arrive meanwhile (up to CRON_BUDGET
+        seconds, IDLE_LINGER after the last delivery), so a burst does not
+        wait for the next wake-up of the cron worker.
+        """
         if getattr(threading.current_thread(), "testing", False):  # a test transaction is never committed
+            events = self.search(self._todo_domain(), order="received_at, id", limit=limit)
             events._process()
             done = len(events)
+            remaining = self.search_count(self._todo_domain()) if len(events) >= limit else 0
         else:
-            done = self._process_committing(events.ids)
-        remaining = self.search_count(self._todo_domain()) if len(events) >= limit else 0
+            done, remaining = self._process_for(CRON_BUDGET, limit)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         self._schedule_retries()
         return done
 
     @api.model
+    def _process_for(self, budget, limit=CRON_BATCH):
+        """Process due events until none is left or ``budget`` seconds passed.
+
+        :return: ``(done, remaining)``, remaining > 0 only when the budget ran out
+        """
+        started = time.monotonic()
+        done = 0
+        run = {"first": {}, "keys": set()}  # see _next_ids
+        while time.monotonic() - started < budget:
+            ids = self._next_ids(run, limit)
+            progress = self._process_committing(ids) if ids else 0
+            done += progress
+            if progress:
+                continue
+            # nothing (or only events another transaction holds): wait a little
+            # while deliveries are still coming in, then stop
+            self.env.cr.execute("""
+                SELECT EXISTS (SELECT 1 FROM lead_channel_event
+                                WHERE received_at > now() at time zone 'UTC' - %s * interval '1 second')
+            """, [IDLE_LINGER])
+            recent = self.env.cr.fetchone()[0]
+            self.env.cr.commit()  # end the snapshot: the next poll sees new deliveries
+            if not recent:
+                return done, 0
+            time.sleep(IDLE_POLL)
+        return done, len(self._todo_ids(limit))
+
+    @api.model
+    def _todo_ids(self, limit):
+        self.env.cr.execute("""
+            SELECT id FROM lead_channel_event
+             WHERE state IN ('new', 'failed')  -- lead_channel_event_todo_idx
+               AND (state = 'new' OR next_attempt_at <= now() at time zone 'UTC')
+             ORDER BY received_at, id LIMIT %s
+        """, [limit])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _next_ids(self, run, limit):
+        """The next CHUNK_SIZE due events: first the first message of each
+        contact never seen before (a new lead nobody owns yet: route it at
+        once), then the others in arrival order. A contact's own messages
+        keep their order: only its first one moves ahead.
+
+        ``run["first"]`` caches the classification (event id -> bool) for the
+        run, ``run["keys"]`` the keys of the contacts moved ahead; new events
+        are classified set-based (one query for their payloads, one for the
+        contact keys already known).
+        """
+        todo = self._todo_ids(max(limit, SCAN_SIZE))
+        first = run["first"]
+        unknown = [event_id for event_id in todo if event_id not in first]
+        if unknown:
+            self._classify_first_of_contact(unknown, run)
+        ordered = [i for i in todo if first.get(i)] + [i for i in todo if not first.get(i)]
+        return ordered[:CHUNK_SIZE]
+
+    @api.model
+    def _classify_first_of_contact(self, event_ids, run):
+        self.env.cr.execute("""
+            SELECT id, kind, payload, company_id, channel_id FROM lead_channel_event
+             WHERE id = ANY(%s) ORDER BY received_at, id
+        """, [event_ids])
+        rows = self.env.cr.fetchall()
+        regions, keys_of = {}, {}
+        first = run["first"]
+        for event_id, kind, payload, company_id, channel_id in rows:
+            first[event_id] = False
+            if kind != meta.WA_MESSAGE:
+                continue  # only WhatsApp bursts matter here; the others keep arrival order
+            if channel_id not in regions:
+                regions[channel_id] = self.env["lead.channel"].sudo().browse(channel_id)._region()
+            try:  # the same keys as _process_whatsapp / _ingest
+                data = meta.parse_whatsapp_message(json.loads(payload or "{}"))
+                phone = normalize_phone(data["wa_id"], regions[channel_id], international=True) \
+                    if data["wa_id"] else None
+                keys = {(key[:255], company_id) for key in contact_keys(phone, data["contact_ref"], None)}
+            except Exception:  # noqa: BLE001 - a broken payload fails in its own processing
+                continue
+            if keys:
+                keys_of[event_id] = keys
+        if not keys_of:
+            return
+        all_keys = set().union(*keys_of.values())
+        self.env.cr.execute("""
+            SELECT key, company_id FROM lead_channel_contact_key WHERE key = ANY(%s)
+        """, [list({key for key, _company in all_keys})])
+        known = set(self.env.cr.fetchall()) | run["keys"]
+        for event_id, _kind, _payload, _company, _channel in rows:  # arrival order
+            keys = keys_of.get(event_id)
+            if keys and not keys & known:
+                first[event_id] = True
+                run["keys"] |= keys
+            if keys:
+                known |= keys
+
+    @api.model
     def _process_committing(self, event_ids):
-        """Process events and commit them in small chunks (at most CHUNK_SIZE
-        events or CHUNK_SECONDS of work per transaction).
+        """Process events and commit them in chunks of at most CHUNK_SIZE events.
 
         A crash costs one event only (each runs under a savepoint). A conflict
-        (another transaction created the same contact's lead meanwhile) rolls
-        the chunk back and replays its events one per transaction, in fresh
-        snapshots that see that lead instead of making a second one.
+        (another transaction created the same contact's lead meanwhile), or a
+        failure of an event whose lead was created with the chunk's others,
+        rolls the chunk back and replays its events one per transaction, in
+        fresh snapshots that see that lead instead of making a second one.
         """
         done = 0
         pending = list(event_ids)
         while pending:
-            chunk, chunk_done = [], 0
-            started = time.monotonic()
+            chunk, pending = pending[:CHUNK_SIZE], pending[CHUNK_SIZE:]
             try:
-                while pending and len(chunk) < CHUNK_SIZE and time.monotonic() - started < CHUNK_SECONDS:
-                    event_id = pending.pop(0)
-                    chunk.append(event_id)
-                    chunk_done += self._lock_and_process(event_id)
+                chunk_done = self._process_chunk(chunk)
                 self.env.cr.commit()
+                # the next chunk starts a new snapshot: drop what this one cached
+                # (another transaction may have written the same lead meanwhile)
+                self.env.invalidate_all()
                 done += chunk_done
-            except TRANSIENT_ERRORS:
+            except TRANSIENT_ERRORS + (_ReplayOneByOne,):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
                 done += self._process_one_by_one(chunk)
         return done
+
+    @api.model
+    def _process_chunk(self, event_ids):
+        self.env.cr.execute(
+            "SELECT id FROM lead_channel_event WHERE id = ANY(%s) AND state IN ('new', 'failed') "
+            "FOR NO KEY UPDATE SKIP LOCKED", [list(event_ids)])
+        locked = {row[0] for row in self.env.cr.fetchall()}
+        events = self.browse([event_id for event_id in event_ids if event_id in locked])  # given order
+        prepared = events._prepare_new_contacts()
+        events.with_context(lead_channels_raise_transient=True, lead_channels_prepared=prepared)._process()
+        return len(events)
 
     def _lock_and_process(self, event_id):
         self.env.cr.execute(
@@ -252,6 +406,7 @@ class LeadChannelEvent(models.Model):
                 try:
                     done += self._lock_and_process(event_id)
                     self.env.cr.commit()
+                    self.env.invalidate_all()
                     break
                 except TRANSIENT_ERRORS:
                     self.env.cr.rollback()
@@ -281,6 +436,10 @@ class LeadChannelEvent(models.Model):
                 self.env.invalidate_all()
                 event._mark_failed(exc)
             except Exception as exc:  # noqa: BLE001 - kept on the event, retried later
+                if event.id in (self.env.context.get("lead_channels_prepared") or {}):
+                    # its lead was created with the chunk's other new contacts: replay
+                    # the chunk one by one so that the error stays with this event only
+                    raise _ReplayOneByOne() from exc
                 _logger.info("lead_channels: event %s failed: %s", event.id, exc)
                 self.env.invalidate_all()
                 event._mark_failed(exc)
@@ -296,7 +455,8 @@ class LeadChannelEvent(models.Model):
 
     def _finish(self, state, lead=None, error=False):
         # processed_at keeps microseconds: delivery -> lead latency is measured from it
-        self.write({"state": state, "lead_id": lead.id if lead else self.lead_id.id,
+        # no tracked field here: skip mail.thread's tracking pass on this hot path
+        self.with_context(tracking_disable=True).write({"state": state, "lead_id": lead.id if lead else self.lead_id.id,
                     "processed_at": datetime.utcnow(), "error": error, "next_attempt_at": False})
 
     def action_retry(self):
@@ -327,17 +487,119 @@ class LeadChannelEvent(models.Model):
         handler()
 
     # --- WhatsApp -------------------------------------------------------
+    def _whatsapp_message(self, region):
+        """(parsed message, E.164 phone or None) of a stored WhatsApp message."""
+        data = meta.parse_whatsapp_message(self._payload())
+        phone = normalize_phone(data["wa_id"], region, international=True) if data["wa_id"] else None
+        return data, phone
+
     def _process_whatsapp(self):
         channel = self.channel_id
-        data = meta.parse_whatsapp_message(self._payload())
-        phone = normalize_phone(data["wa_id"], channel._region(), international=True) if data["wa_id"] else None
+        data, phone = self._whatsapp_message(channel._region())
         sent_at = _from_timestamp(data["timestamp"])
-        lead_values = _referral_values(self.env, data["referral"])
-        lead = self._ingest(
-            {"name": data["name"], "phone": phone, "contact_ref": data["contact_ref"]},
-            {"body": data["text"], "date": sent_at, "wa_message_id": data["wamid"]},
-            lead_values, wa_inbound_at=sent_at)
+        contact = {"name": data["name"], "phone": phone, "contact_ref": data["contact_ref"]}
+        message = {"body": data["text"], "date": sent_at, "wa_message_id": data["wamid"]}
+        prepared = (self.env.context.get("lead_channels_prepared") or {}).get(self.id)
+        if prepared:  # lead created with the chunk's other new contacts (_prepare_new_contacts)
+            lead = self.env["crm.lead"].sudo().browse(prepared[0])
+            if message["body"]:
+                self._post_inbound(lead, self.env["res.partner"].sudo().browse(prepared[1]), message)
+        else:
+            lead = self._ingest(contact, message, _referral_values(self.env, data["referral"]),
+                                wa_inbound_at=sent_at)
         self._finish("done", lead)
+
+    def _prepare_new_contacts(self):
+        """Create in one go the leads of the new WhatsApp contacts of a chunk.
+
+        ``self``: the chunk's events, locked. For the first message of each
+        contact without an open lead, the partner (when none matches) and the
+        lead are created with one ``create()`` each, so scoring and routing
+        run set-based; the message is then posted by ``_process_whatsapp``.
+        The values are those ``_ingest`` would give, under the same contact
+        key locks. Returns ``{event id: (lead id, partner id)}``; on any
+        non-transient error nothing is prepared and every event takes the
+        one-by-one path.
+        """
+        candidates, claimed = [], set()
+        for event in self.sudo():
+            if event.kind != meta.WA_MESSAGE or event.state not in ("new", "failed"):
+                continue
+            try:
+                data, phone = event._whatsapp_message(event.channel_id._region())
+            except Exception:  # noqa: BLE001 - fails in its own processing
+                continue
+            ref = data["contact_ref"]
+            keys = {(key, event.company_id.id) for key in contact_keys(phone, ref, None)}
+            if not keys or keys & claimed:
+                claimed |= keys  # a later message of a contact of this chunk: normal path
+                continue
+            claimed |= keys
+            candidates.append((event, data, phone, ref, keys))
+        if len(candidates) < 2:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                return self._create_new_contacts(candidates)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one-by-one path records each error
+            _logger.info("lead_channels: batch creation skipped: %s", exc)
+            self.env.invalidate_all()
+            return {}
+
+    def _create_new_contacts(self, candidates):
+        Key = self.env["lead.channel.contact.key"].sudo()
+        by_company = {}
+        for _event, _data, _phone, _ref, keys in candidates:
+            for key, company_id in keys:
+                by_company.setdefault(company_id, set()).add(key)
+        for company_id in sorted(by_company):  # sorted keys: the same lock order as _ingest
+            Key._lock_keys(company_id, sorted(by_company[company_id]))
+        phones = [c[2] for c in candidates if c[2]]
+        refs = [c[3] for c in candidates if c[3]]
+        company_ids = list(by_company) + [False]
+        open_leads = self.env["crm.lead"].sudo().search_fetch(expression.AND([
+            expression.OR([[("phone_sanitized", "in", phones)], [("channel_contact_ref", "in", refs)]]),
+            [("company_id", "in", company_ids)],
+            ["|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)],
+        ]), ["phone_sanitized", "channel_contact_ref", "company_id"])
+        taken = set()
+        for lead in open_leads:
+            taken.add(("phone", lead.phone_sanitized, lead.company_id.id))
+            taken.add(("ref", lead.channel_contact_ref, lead.company_id.id))
+        todo = []
+        for event, data, phone, ref, _keys in candidates:
+            company_id = event.company_id.id
+            if any(k in taken for k in (("phone", phone, company_id), ("ref", ref, company_id),
+                                         ("phone", phone, False), ("ref", ref, False)) if k[1]):
+                continue  # the contact has an open lead: the normal path updates it
+            match = [[("phone_sanitized", "=", phone)]] if phone else []
+            if ref:
+                match.append([("channel_contact_ref", "=", ref)])
+            partner = event._find_partner(phone, None, match, event.channel_id.company_id)
+            contact = {"name": data["name"], "phone": phone, "contact_ref": ref}
+            todo.append((event, data, phone, contact, partner))
+        if not todo:
+            return {}
+        missing = [row for row in todo if not row[4]]
+        created = self.env["res.partner"].sudo().create(
+            [_partner_values(contact, phone, None) for _e, _d, phone, contact, _p in missing])
+        partners = {row[0].id: partner for row, partner in zip(missing, created)}
+        vals_list, events, lead_partners = [], [], []
+        for event, data, phone, contact, partner in todo:
+            partner = partner or partners[event.id]
+            sent_at = _from_timestamp(data["timestamp"])
+            lead_values = {k: v for k, v in _referral_values(self.env, data["referral"]).items()
+                           if v not in (None, "")}
+            vals_list.append(event._new_lead_values(contact, phone, None, partner, lead_values,
+                                                    {"body": data["text"]}, sent_at))
+            events.append(event)
+            lead_partners.append(partner)
+        Lead = self.env["crm.lead"].sudo().with_context(
+            default_user_id=False, mail_create_nosubscribe=True, tracking_disable=False)
+        leads = Lead.create(vals_list)
+        return {event.id: (lead.id, partner.id) for event, lead, partner in zip(events, leads, lead_partners)}
 
     def _process_whatsapp_status(self):
         data = meta.parse_whatsapp_status(self._payload())
@@ -529,34 +791,38 @@ class LeadChannelEvent(models.Model):
                 lead.write(updates)
         else:
             if not partner:
-                partner = self.env["res.partner"].sudo().create({
-                    "name": contact.get("name") or phone or email or contact.get("contact_ref"),
-                    "phone": phone or False,
-                    "email": email or False,
-                })
-            display = contact.get("name") or phone or email or ref
-            values = {
-                "name": "%s - %s" % (title_hint or display, channel.name),
-                "contact_name": contact.get("name") if not contact.get("anonymous") else False,
-                "partner_id": partner.id,
-                "phone": phone or False,
-                "email_from": email or partner.email or False,
-                "channel_id": channel.id,
-                "channel_contact_ref": ref or False,
-                "company_id": company.id,
-                "team_id": channel._default_team().id,
-                "lead_inbound_count": 1 if message else 0,
-                "wa_last_inbound_at": inbound_at or False,
-            }
-            values.update(channel._utm_values())
-            values.update(lead_values)
-            if "lead_timeline" in values and values["lead_timeline"] not in dict(
-                    Lead._fields["lead_timeline"]._description_selection(self.env)):
-                values.pop("lead_timeline")
-            lead = Lead.create(values)
+                partner = self.env["res.partner"].sudo().create(_partner_values(contact, phone, email))
+            lead = Lead.create(self._new_lead_values(contact, phone, email, partner, lead_values,
+                                                     message, inbound_at, title_hint))
         if message and message.get("body"):
             self._post_inbound(lead, partner, message)
         return lead
+
+    def _new_lead_values(self, contact, phone, email, partner, lead_values, message, inbound_at,
+                         title_hint=None):
+        """Values of the lead of a new contact (one source for _ingest and the batch path)."""
+        channel = self.channel_id
+        ref = contact.get("contact_ref")
+        display = contact.get("name") or phone or email or ref
+        values = {
+            "name": "%s - %s" % (title_hint or display, channel.name),
+            "contact_name": contact.get("name") if not contact.get("anonymous") else False,
+            "partner_id": partner.id,
+            "phone": phone or False,
+            "email_from": email or partner.email or False,
+            "channel_id": channel.id,
+            "channel_contact_ref": ref or False,
+            "company_id": channel.company_id.id,
+            "team_id": channel._default_team().id,
+            "lead_inbound_count": 1 if message else 0,
+            "wa_last_inbound_at": inbound_at or False,
+        }
+        values.update(channel._utm_values())
+        values.update(lead_values)
+        if "lead_timeline" in values and values["lead_timeline"] not in dict(
+                self.env["crm.lead"]._fields["lead_timeline"]._description_selection(self.env)):
+            values.pop("lead_timeline")
+        return values
 
     def _find_partner(self, phone, email, match, company):
         Partner = self.env["res.partner"].sudo()
@@ -608,6 +874,11 @@ class LeadChannelEvent(models.Model):
                    AND kind != 'email'
             """, [company.id, limit_date])
             self.invalidate_model()
+
+
+def _partner_values(contact, phone, email):
+    return {"name": contact.get("name") or phone or email or contact.get("contact_ref"),
+            "phone": phone or False, "email": email or False}
 
 
 def _dump(payload):
