@@ -2,11 +2,12 @@
 """Benchmark of lead_channels' WhatsApp webhook against a real multi-worker Odoo.
 
     python3 tests/bench/bench_lead_channels.py [--db NAME] [--deliveries 2000]
-        [--clients 8] [--duplicates 0.2] [--senders 400] [--timeout 600]
+        [--clients 8] [--duplicates 0.2] [--senders 400] [--rate 0] [--timeout 600]
+        [--db-filter]
 
 Creates (or reuses) a throwaway database with lead_channels (+ lead_distribution
 when installable, with a routing rule and four agents), starts
-``odoo --workers=2 --max-cron-threads=1`` on 127.0.0.1, sends the deliveries
+``odoo -d NAME --workers=2 --max-cron-threads=1`` on 127.0.0.1, sends the deliveries
 signed like Meta from concurrent clients (a share of them redelivered), waits
 for the triggered cron to drain the inbox and prints:
 
@@ -211,6 +212,10 @@ def main():
     parser.add_argument("--rate", type=float, default=0,
                         help="pace the clients to this many deliveries/s in total (0 = as fast as possible)")
     parser.add_argument("--timeout", type=int, default=600, help="bound of every wait, seconds")
+    parser.add_argument("--db-filter", action="store_true",
+                        help="also pass --db-filter: Odoo then lists the databases over a new connection "
+                             "to 'postgres' on every request without a session (~3-5 ms each); with -d "
+                             "alone it serves that database without asking")
     args = parser.parse_args()
 
     with_distribution = prepare_db(args.db, args.timeout)
@@ -220,8 +225,8 @@ def main():
     server = subprocess.Popen(
         [sys.executable, "-c", BOOT, "-d", args.db, "--addons-path", addons_path(), "--workers=2",
          "--max-cron-threads=1",
-         "--http-interface=127.0.0.1", "--http-port=%d" % port, "--db-filter=^%s$" % args.db,
-         "--log-level=warn", "--limit-time-real=600"],
+         "--http-interface=127.0.0.1", "--http-port=%d" % port, "--log-level=warn", "--limit-time-real=600"]
+        + (["--db-filter=^%s$" % args.db] if args.db_filter else []),
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.time() + 120
