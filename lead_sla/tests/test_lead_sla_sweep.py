@@ -38,14 +38,14 @@ class TestLeadSlaSweep(LeadSlaCase):
         activity = self._warning_activities(self.lead)
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.alice)
-        self.assertIn("2 minutes", activity.summary)
+        self.assertIn("within 2 min", activity.summary)
         self.assertIn("Hot Harry", activity.note)
         notice = self.env["mail.notification"].search([
             ("res_partner_id", "=", self.alice.partner_id.id),
             ("mail_message_id.model", "=", "crm.lead"),
             ("mail_message_id.res_id", "=", self.lead.id)])
         self.assertEqual(len(notice), 1)
-        self.assertIn("needs a first response within 2 minutes", notice.mail_message_id.body)
+        self.assertIn("needs a first response within 2 min", notice.mail_message_id.body)
 
         # a second sweep warns no one again
         warned, breached = self._sweep(T0 + timedelta(minutes=4))
