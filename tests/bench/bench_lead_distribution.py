@@ -33,6 +33,9 @@ import time
 
 import odoo
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import cpu_clock  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ODOO_PKG = os.path.dirname(os.path.abspath(odoo.__file__))
 DEFAULT_ADDONS = ",".join([os.path.join(os.path.dirname(ODOO_PKG), "addons"),
@@ -92,23 +95,6 @@ def vacuum():
         cur.execute("SELECT t FROM unnest(%s) t WHERE to_regclass(t) IS NOT NULL", [list(VACUUMED)])
         cur.execute("VACUUM " + ", ".join(t for (t,) in cur.fetchall()))
     cnx.close()
-
-
-def cpu_clock(cr):
-    """CPU seconds used so far by this process and by its PostgreSQL backend.
-
-    On a shared machine the wall time of a phase depends on what else runs;
-    the CPU both sides of the connection spent on it does much less.  The
-    backend is read in /proc (same machine); None when it is not readable.
-    """
-    cr.execute("SELECT pg_backend_pid()")
-    try:
-        with open("/proc/%d/stat" % cr.fetchone()[0]) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return None
-    return time.process_time() + backend
 
 
 def pct(values, p):

@@ -24,7 +24,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
+sys.path.insert(0, HERE)
 from devenv import PY, ROOT, Cluster, configured_db, core_addons_path, odoo_rc  # noqa: E402
+from benchutil import cpu_clock  # noqa: E402
 
 
 def lead_values(n, seed=42):
@@ -92,18 +94,23 @@ def inner(conf_path, db_crm, db_ls, n, rounds, rescore_n):
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             env["crm.lead"].search([], limit=1)  # warm the registry caches
-            start = time.perf_counter()
+            cpu0, start = cpu_clock(cr), time.perf_counter()
             env["crm.lead"].create(vals)
             env.flush_all()
             elapsed = time.perf_counter() - start
+            cpu = cpu_clock(cr)
             cr.rollback()
-        return elapsed
+        return elapsed, (cpu - cpu0) if cpu0 is not None else None
 
     timings = {db_crm: [], db_ls: []}
+    cpus = {db_crm: [], db_ls: []}
     create_once(db_crm), create_once(db_ls)  # warm-up
     for _round in range(rounds):
         for db in (db_crm, db_ls):
-            timings[db].append(create_once(db))
+            wall, cpu = create_once(db)
+            timings[db].append(wall)
+            if cpu is not None:
+                cpus[db].append(cpu)
     print("\n== Batch create of %d leads, %d alternating rounds each ==" % (n, rounds))
     print("rounds (s)          : crm only %s | crm + lead_scoring %s" % (
         " ".join("%.1f" % t for t in timings[db_crm]), " ".join("%.1f" % t for t in timings[db_ls])))
@@ -112,6 +119,10 @@ def inner(conf_path, db_crm, db_ls, n, rounds, rescore_n):
         print("%-7s crm only     : %7.2f s  (%6.0f leads/s)" % (label, base, n / base))
         print("%-7s + scoring    : %7.2f s  (%6.0f leads/s)" % (label, ours, n / ours))
         print("%-7s overhead     : %+6.1f %%  (target <= 15 %%)" % (label, (ours / base - 1) * 100))
+    if cpus[db_crm] and cpus[db_ls]:
+        base, ours = statistics.median(cpus[db_crm]), statistics.median(cpus[db_ls])
+        print("CPU s (Odoo process + PostgreSQL backend, median): crm only %.1f | + scoring %.1f"
+              " -> overhead %+.1f %% (independent of other load)" % (base, ours, (ours / base - 1) * 100))
 
     # rescoring: insert open leads with plain SQL, then let the cron walk them
     registry = Registry(db_ls)
