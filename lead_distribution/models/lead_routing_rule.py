@@ -28,6 +28,9 @@ FALLBACKS = [
 class LeadRoutingRule(models.Model):
     _name = "lead.routing.rule"
     _description = "Lead Routing Rule"
+    _inherit = ["lead.cached.config.mixin"]
+    # the rotation sequence changes at every routing: no reason to drop the cache
+    _lead_cache_neutral_fields = frozenset({"routing_seq"})
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -100,22 +103,6 @@ class LeadRoutingRule(models.Model):
         self.ensure_one()
         return literal_eval(self.domain or "[]")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        self.env.registry.clear_cache()  # active rules are ormcached per company
-        return rules
-
-    def write(self, vals):
-        res = super().write(vals)
-        if set(vals) - {"routing_seq"}:
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     # ------------------------------------------------------------------
     # Pool

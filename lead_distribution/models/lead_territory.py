@@ -7,6 +7,7 @@ from ..core.territory import Territory, split_list
 class LeadTerritory(models.Model):
     _name = "lead.territory"
     _description = "Lead Routing Territory"
+    _inherit = ["lead.cached.config.mixin"]
     _order = "name"
 
     name = fields.Char(required=True, translate=True)
@@ -44,18 +45,4 @@ class LeadTerritory(models.Model):
                 company_id=t.company_id.id or 0)
             for t in self.sudo().search([]))
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
 
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res

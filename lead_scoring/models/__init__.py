@@ -1,3 +1,4 @@
+from . import lead_cached_config_mixin
 from . import res_company
 from . import res_config_settings
 from . import lead_scoring_rule

@@ -1,4 +1,3 @@
-from ast import literal_eval
 
 from odoo import _, api, fields, models, tools
 from odoo.tools import SQL

@@ -10,7 +10,8 @@ from ..core.scoring import fields_of_domain
 class LeadScoringRule(models.Model):
     _name = "lead.scoring.rule"
     _description = "Lead Scoring Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "lead.cached.config.mixin"]
+    _lead_cache_neutral_fields = frozenset({"description"})
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True, tracking=True)
@@ -51,20 +52,17 @@ class LeadScoringRule(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         rules = super().create(vals_list)
-        self.env.registry.clear_cache()  # _lead_scoring_rule_fields
         self.env["crm.lead"]._lead_scoring_request_rescore()
         return rules
 
     def write(self, vals):
         res = super().write(vals)
         if {"points", "domain", "active", "company_id", "name", "sequence"} & set(vals):
-            self.env.registry.clear_cache()
             self.env["crm.lead"]._lead_scoring_request_rescore()
         return res
 
     def unlink(self):
         res = super().unlink()
-        self.env.registry.clear_cache()
         self.env["crm.lead"]._lead_scoring_request_rescore()
         return res
 

@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 class LeadSlaPolicy(models.Model):
     _name = "lead.sla.policy"
     _description = "Lead Response SLA Policy"
+    _inherit = ["lead.cached.config.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -93,23 +94,6 @@ class LeadSlaPolicy(models.Model):
                     "SLA policy %(policy)s has no response clock, so it cannot reassign on breach.",
                     policy=policy.name))
 
-    # The policies are read on every assignment: they live in the registry's
-    # ormcache, and every change of a policy clears it.
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     def action_view_leads(self):
         self.ensure_one()
