@@ -260,10 +260,35 @@ class CrmLead(models.Model):
                     partner_ids=leader.partner_id.ids, message_type="comment",
                     subtype_xmlid="mail.mt_note")
         self._lead_distribution_save_shares(decisions, now)
+        if kind == "auto":
+            self._lead_distribution_notify_owners(decisions)
         waiting = [d for d in decisions if not d["user"]]
         if waiting:
             self._lead_distribution_wake_backlog(
                 self.env["crm.team"].concat(*[d["team"] for d in waiting]), now)
+
+    @api.model
+    def _lead_distribution_notify_owners(self, decisions):
+        """Tell each agent live that leads just reached them: one notification
+        per agent and batch, since automatic routing skips Odoo's per-lead
+        "assigned to you" message (the response clock is already running)."""
+        by_user = defaultdict(list)
+        for d in decisions:
+            if d["user"]:
+                by_user[d["user"]].append(d["lead"])
+        tiers = dict(self._fields["lead_tier"]._description_selection(self.env)) \
+            if "lead_tier" in self._fields else {}
+        for user, leads in by_user.items():
+            names = ", ".join(
+                "%s (%s)" % (lead.name, tiers[lead.lead_tier]) if lead.lead_tier in tiers
+                else lead.name for lead in leads[:5])
+            if len(leads) == 1:
+                message = _("New lead for you: %s", names)
+            else:
+                message = _("%(count)s new leads for you: %(names)s", count=len(leads), names=names) \
+                    + ("…" if len(leads) > 5 else "")
+            user._bus_send("simple_notification", {
+                "type": "info", "title": _("New lead"), "message": message, "sticky": False})
 
     @api.model
     def _lead_distribution_wake_backlog(self, teams, now):
