@@ -49,37 +49,47 @@ def _result(portal, body, **values):
     return values
 
 
-def parse_propertyguru(subject, body):
-    listing_ref = _field(body, [r"Listing ID", r"Listing No\.?"])
-    if not listing_ref:
-        match = re.search(r"Listing ID[:\s#]*(\d+)", subject or "", re.IGNORECASE)
-        listing_ref = match and match.group(1)
-    return _result(
-        "propertyguru", body,
-        name=_field(body, [r"Name", r"Enquirer"]),
-        phone=_field(body, [r"Mobile", r"Phone", r"Contact Number"]),
-        email=_field(body, [r"Email", r"E-mail"]),
-        listing_ref=listing_ref,
-        listing_title=_field(body, [r"Listing", r"Property"]),
-        message=_block_after(body, [r"Message"], [r"^\s*-{3,}", r"^Reply to this enquiry",
-                                                   r"^Tip:", r"^This enquiry was sent"]),
-    )
+# Labels of each portal's enquiry notification, in order of preference.
+PORTALS = {
+    "propertyguru": {
+        "listing_ref": [r"Listing ID", r"Listing No\.?"],
+        "subject_ref": r"Listing ID[:\s#]*(\d+)",
+        "name": [r"Name", r"Enquirer"],
+        "phone": [r"Mobile", r"Phone", r"Contact Number"],
+        "email": [r"Email", r"E-mail"],
+        "listing_title": [r"Listing", r"Property"],
+        "message": [r"Message"],
+        "message_stops": [r"^\s*-{3,}", r"^Reply to this enquiry", r"^Tip:",
+                          r"^This enquiry was sent"],
+    },
+    "iproperty": {
+        "listing_ref": [r"Property ID", r"Listing ID"],
+        "subject_ref": r"Listing\s+(\d+)",
+        "name": [r"Sender Name", r"Name"],
+        "phone": [r"Sender Contact No\.?", r"Contact No\.?", r"Phone"],
+        "email": [r"Sender Email", r"Email"],
+        "listing_title": [r"Property", r"Listing"],
+        "message": [r"Comments", r"Message"],
+        "message_stops": [r"^\s*-{3,}", r"^\s*Regards", r"^This e-?mail was sent"],
+    },
+}
 
 
-def parse_iproperty(subject, body):
-    listing_ref = _field(body, [r"Property ID", r"Listing ID"])
+def parse_portal(portal, subject, body):
+    """Enquiry of a known portal, read through its labels in ``PORTALS``."""
+    spec = PORTALS[portal]
+    listing_ref = _field(body, spec["listing_ref"])
     if not listing_ref:
-        match = re.search(r"Listing\s+(\d+)", subject or "", re.IGNORECASE)
+        match = re.search(spec["subject_ref"], subject or "", re.IGNORECASE)
         listing_ref = match and match.group(1)
     return _result(
-        "iproperty", body,
-        name=_field(body, [r"Sender Name", r"Name"]),
-        phone=_field(body, [r"Sender Contact No\.?", r"Contact No\.?", r"Phone"]),
-        email=_field(body, [r"Sender Email", r"Email"]),
+        portal, body,
+        name=_field(body, spec["name"]),
+        phone=_field(body, spec["phone"]),
+        email=_field(body, spec["email"]),
         listing_ref=listing_ref,
-        listing_title=_field(body, [r"Property", r"Listing"]),
-        message=_block_after(body, [r"Comments", r"Message"], [r"^\s*-{3,}", r"^\s*Regards",
-                                                                r"^This e-?mail was sent"]),
+        listing_title=_field(body, spec["listing_title"]),
+        message=_block_after(body, spec["message"], spec["message_stops"]),
     )
 
 
@@ -120,10 +130,8 @@ def parse_email(subject, body, sender=None):
     """Parse one enquiry e-mail (plain-text body)."""
     body = (body or "").replace("\r\n", "\n")
     portal = detect_portal(subject, body, sender)
-    if portal == "propertyguru":
-        result = parse_propertyguru(subject, body)
-    elif portal == "iproperty":
-        result = parse_iproperty(subject, body)
+    if portal in PORTALS:
+        result = parse_portal(portal, subject, body)
     else:
         result = parse_generic(subject, body, sender)
     if portal != "generic" and not (result.get("phone") or result.get("email")):
