@@ -4,6 +4,7 @@ from . import (
     test_dedup,
     test_email_channel,
     test_form,
+    test_inbox_chunk,
     test_inbox_order,
     test_lead_ads,
     test_meta_webhook,
