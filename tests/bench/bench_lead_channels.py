@@ -3,7 +3,7 @@
 
     python3 tests/bench/bench_lead_channels.py [--db NAME] [--deliveries 2000]
         [--clients 8] [--duplicates 0.2] [--senders 400] [--rate 0] [--timeout 600]
-        [--db-filter]
+        [--db-filter] [--cron-workers 1] [--shape rounds|spread]
 
 Creates (or reuses) a throwaway database with lead_channels (+ lead_distribution
 when installable, with a routing rule and four agents), starts
@@ -142,12 +142,15 @@ def setup(rpc, run, with_distribution):
     return channel, token, secret
 
 
-def build_deliveries(n, dup_share, senders, run_digits):
+def build_deliveries(n, dup_share, senders, run_digits, shape="rounds"):
     distinct = int(round(n * (1 - dup_share)))
     numbers = ["6011%02d%06d" % (run_digits, i) for i in range(senders)]
+    order = [numbers[i % senders] for i in range(distinct)]
+    if shape == "spread":
+        random.Random(7).shuffle(order)
     originals = []
     for i in range(distinct):
-        wa_id = numbers[i % senders]
+        wa_id = order[i]
         wamid = "wamid.bench.%02d.%06d" % (run_digits, i)
         body = {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
             "field": "messages", "value": {
@@ -162,7 +165,7 @@ def build_deliveries(n, dup_share, senders, run_digits):
     for _i in range(n - distinct):  # Meta's redeliveries, somewhat later than the original
         pos = rnd.randrange(len(sequence))
         sequence.insert(min(len(sequence), pos + rnd.randrange(1, 50)), sequence[pos])
-    return sequence, distinct, len(set(numbers[:distinct]))
+    return sequence, distinct, len(set(order))
 
 
 def send_all(url, secret, bodies, clients, rate=0):
@@ -216,6 +219,12 @@ def main():
                         help="also pass --db-filter: Odoo then lists the databases over a new connection "
                              "to 'postgres' on every request without a session (~3-5 ms each); with -d "
                              "alone it serves that database without asking")
+    parser.add_argument("--cron-workers", type=int, default=1,
+                        help="--max-cron-threads of the server (Odoo's default is 2)")
+    parser.add_argument("--shape", choices=("rounds", "spread"), default="rounds",
+                        help="rounds: every sender's first message comes in the first round (the "
+                             "worst case: all new leads at the start of the burst); spread: the "
+                             "senders' messages are shuffled through the burst")
     args = parser.parse_args()
 
     with_distribution = prepare_db(args.db, args.timeout)
@@ -224,7 +233,7 @@ def main():
     log = tempfile.NamedTemporaryFile(prefix="bench_lead_channels_", suffix=".log", delete=False)
     server = subprocess.Popen(
         [sys.executable, "-c", BOOT, "-d", args.db, "--addons-path", addons_path(), "--workers=2",
-         "--max-cron-threads=1",
+         "--max-cron-threads=%d" % args.cron_workers,
          "--http-interface=127.0.0.1", "--http-port=%d" % port, "--log-level=warn", "--limit-time-real=600"]
         + (["--db-filter=^%s$" % args.db] if args.db_filter else []),
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
@@ -267,7 +276,7 @@ def main():
         rpc = Rpc(base, args.db)
         channel_id, token, secret = setup(rpc, run, with_distribution)
         bodies, distinct_wamids, distinct_senders = build_deliveries(
-            args.deliveries, args.duplicates, args.senders, run_digits)
+            args.deliveries, args.duplicates, args.senders, run_digits, args.shape)
         # warm-up: one request per worker so that registry loading is not measured
         for _i in range(4):
             requests.get(base + "/lead_channels/meta/%s?hub.mode=subscribe&hub.verify_token=bench&hub.challenge=1"
@@ -322,9 +331,11 @@ def main():
         print("lead_channels WhatsApp webhook benchmark (db %s, lead_distribution %s)"
               % (args.db, "installed: leads routed by a round-robin rule over 4 agents" if with_distribution
                  else "NOT installed"))
-        print("deliveries            %d (%d distinct wamids, %d redelivered), %d senders, %d clients, %s"
-              % (len(bodies), distinct_wamids, len(bodies) - distinct_wamids, distinct_senders, args.clients,
-                 "paced at %g/s" % args.rate if args.rate else "as fast as possible"))
+        print("deliveries            %d (%d distinct wamids, %d redelivered), %d senders (%s), %d clients, %s, "
+              "%d cron workers"
+              % (len(bodies), distinct_wamids, len(bodies) - distinct_wamids, distinct_senders, args.shape,
+                 args.clients, "paced at %g/s" % args.rate if args.rate else "as fast as possible",
+                 args.cron_workers))
         print("HTTP statuses         %s" % statuses)
         print("throughput            %.1f deliveries/s (%.1f s wall)" % (len(bodies) / wall, wall))
         print("response time         p50 %.1f ms  p95 %.1f ms  max %.1f ms"
