@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 from psycopg2 import errors as pg_errors
+from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -45,6 +46,7 @@ IDLE_LINGER = 2
 SCAN_SIZE = 2000  # due events looked at when choosing the next chunk (ids only)
 NEW_CONTACTS_CHUNK = 100  # first messages of new contacts: their leads are created together
 NOTIFY_BATCH = 50  # queued follower notifications sent between two looks at the inbox
+NOTIFY_SAFETY_DELAY = 60  # seconds before Odoo's own cron sends what the job has not
 
 
 class _ReplayOneByOne(Exception):
@@ -84,6 +86,9 @@ class LeadChannelEvent(models.Model):
     lead_id = fields.Many2one("crm.lead", string="Lead", index="btree_not_null", ondelete="set null",
                               readonly=True)
     remote_addr = fields.Char(string="Sender IP", readonly=True)
+    posted_message_id = fields.Many2one(
+        "mail.message", string="Posted Message", readonly=True, ondelete="set null",
+        index="btree_not_null", help="The customer's message this event posted on the lead.")
 
     def init(self):
         # Unique (channel, external id) for every event that counts; the
@@ -293,7 +298,8 @@ class LeadChannelEvent(models.Model):
             if not recent:
                 return done, 0
             time.sleep(IDLE_POLL)
-        return done, len(self._todo_ids(limit))
+        # budget spent: what is left (events, notifications) makes Odoo run the job again at once
+        return done, len(self._todo_ids(limit)) + self._queued_notification_count()
 
     @api.model
     def _todo_ids(self, limit):
@@ -940,7 +946,8 @@ class LeadChannelEvent(models.Model):
             posts.append((self.id, lead.id, values))
             return
         # followers' e-mails are queued for the mail cron, not sent inside the job
-        lead.with_context(mail_post_autofollow=False, mail_notify_force_send=False).message_post(**values)
+        self.posted_message_id = lead.with_context(
+            mail_post_autofollow=False, mail_notify_force_send=False).message_post(**values)
 
     @api.model
     def _post_inbound_batch(self, posts):
@@ -1012,30 +1019,45 @@ class LeadChannelEvent(models.Model):
             Followers._insert_followers("crm.lead", lead_ids, [author_id], check_existing=False)
         for message, values in zip(messages, values_list):
             Lead.browse(message.res_id)._message_post_after_hook(message, values)
-        now = fields.Datetime.now()
+        # the job sends them once the inbox is drained; Odoo's own cron is the
+        # safety net if the job cannot (its run ends, the server stops)
+        at = fields.Datetime.now() + timedelta(seconds=NOTIFY_SAFETY_DELAY)
         self.env["mail.message.schedule"].sudo().create([{
-            "mail_message_id": message.id, "scheduled_datetime": now,
+            "mail_message_id": message.id, "scheduled_datetime": at,
             "notification_parameters": json.dumps({"force_send": False}),
         } for message in messages])
+        execute_values(self.env.cr._obj, """
+            UPDATE lead_channel_event e SET posted_message_id = v.message_id
+              FROM (VALUES %s) AS v(event_id, message_id) WHERE e.id = v.event_id
+        """, [(post[0], message.id) for post, message in zip(posts, messages)],
+            template="(%s::int, %s::int)")
+        self.browse([post[0] for post in posts]).invalidate_recordset(["posted_message_id"])
         return messages
 
     @api.model
     def _send_inbound_notifications(self, limit=None):
         """Notify the followers of the customer messages posted by the inbox job
-        (those still queued): run by the job once the inbox is drained."""
-        schedules = self.env["mail.message.schedule"].sudo().search([
-            ("mail_message_id.model", "=", "crm.lead"),
-            ("mail_message_id.message_type", "=", "comment"),
-            ("scheduled_datetime", "<=", fields.Datetime.now()),
-        ], order="id", limit=limit)
-        if not schedules:
-            return 0
-        # Odoo's own cron may be sending the same queue: each row goes once
-        self.env.cr.execute("SELECT id FROM mail_message_schedule WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED",
-                            [schedules.ids])
-        schedules = schedules.browse([row[0] for row in self.env.cr.fetchall()])
-        schedules._send_notifications()
+        that are still queued (oldest first): run by the job once the inbox is
+        drained. Rows another transaction holds are left to it."""
+        self.env["mail.message.schedule"].flush_model()
+        self.env.cr.execute("""
+            SELECT s.id FROM mail_message_schedule s
+              JOIN lead_channel_event e ON e.posted_message_id = s.mail_message_id
+             ORDER BY s.id LIMIT %s
+               FOR UPDATE OF s SKIP LOCKED
+        """, [limit])
+        schedules = self.env["mail.message.schedule"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if schedules:
+            schedules._send_notifications()
         return len(schedules)
+
+    @api.model
+    def _queued_notification_count(self):
+        self.env.cr.execute("""
+            SELECT count(*) FROM mail_message_schedule s
+              JOIN lead_channel_event e ON e.posted_message_id = s.mail_message_id
+        """)
+        return self.env.cr.fetchone()[0]
 
     # ------------------------------------------------------------------
     # Retention

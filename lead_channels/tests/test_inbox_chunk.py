@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import ChannelsCommon
@@ -59,9 +60,13 @@ class TestInboxChunk(ChannelsCommon, TransactionCase):
         self.assertEqual(k2.parent_id, known.message_ids.filtered("wa_message_id").sorted("id")[0])
         self.assertEqual(known.lead_inbound_count, 2)
 
+        self.assertEqual(events[0].posted_message_id, k2, "each event knows the message it posted")
         # notifications wait in Odoo's queue until the inbox is drained...
         queued = self.env["mail.message.schedule"].search([("mail_message_id", "in", k2.ids)])
         self.assertEqual(len(queued), 1)
+        self.assertGreater(queued.scheduled_datetime, fields.Datetime.now(),
+                           "Odoo's own cron only sends what the inbox job could not")
+        self.assertEqual(self.Event._queued_notification_count(), 4)
         self.assertFalse(self.notifications_of(self.owner.partner_id, known).filtered(
             lambda n: n.mail_message_id == k2))
         # ...then each follower is notified once, by Odoo's own notification
@@ -71,6 +76,7 @@ class TestInboxChunk(ChannelsCommon, TransactionCase):
         self.assertEqual(notice.notification_type, "inbox")
         self.assertFalse(self.env["mail.message.schedule"].search([("mail_message_id", "in", k2.ids)]))
         self.assertEqual(self.Event._send_inbound_notifications(), 0, "nothing is sent twice")
+        self.assertEqual(self.Event._queued_notification_count(), 0)
         self.assertEqual(len(self.notifications_of(self.owner.partner_id, known).filtered(
             lambda n: n.mail_message_id == k2)), 1)
 

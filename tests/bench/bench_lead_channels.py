@@ -295,6 +295,21 @@ def main():
                 break
             time.sleep(0.5)
         drained_after = time.time() - sent_done
+        # the followers' notifications the inbox job queued (sent once the inbox is drained)
+        cr.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'lead_channel_event' "
+                   "AND column_name = 'posted_message_id'")
+        notified_after = None
+        queued_notifications = bool(cr.fetchone())
+        if queued_notifications:
+            while time.time() < deadline:
+                cr.execute("""
+                    SELECT count(*) FROM mail_message_schedule s
+                      JOIN lead_channel_event e ON e.posted_message_id = s.mail_message_id
+                     WHERE e.channel_id = %s""", [channel_id])
+                if not cr.fetchone()[0]:
+                    notified_after = time.time() - sent_done
+                    break
+                time.sleep(0.5)
 
         statuses = {}
         for status, _t in results:
@@ -341,6 +356,13 @@ def main():
         print("response time         p50 %.1f ms  p95 %.1f ms  max %.1f ms"
               % (pct(times, 50), pct(times, 95), max(times)))
         print("inbox drained         %.1f s after the last delivery was answered" % drained_after)
+        if notified_after is not None:
+            notified = "%.1f s after the last delivery was answered" % notified_after
+        elif queued_notifications:
+            notified = "NOT within --timeout %d s" % args.timeout
+        else:
+            notified = "while processing (message_post)"
+        print("followers notified    %s" % notified)
         print("delivery -> processed p50 %.0f ms  p95 %.0f ms  (all %d messages)"
               % (pct(all_latency, 50), pct(all_latency, 95), len(all_latency)))
         print("delivery -> routed    p50 %.0f ms  p95 %.0f ms  (%d lead-creating messages)"
