@@ -101,6 +101,8 @@ class CrmLead(models.Model):
         Same verdict as the ORM's per-record check, which is a function of
         the lead's company and the linked records only.
         """
+        if self.env.context.get("lead_distribution_check_later"):
+            return None  # routing batch: checked once after all its writes
         if len(self) < 2 or not self.env.context.get("lead_distribution_routing"):
             return super()._check_company(fnames)
         names = self._fields if fnames is None or {"company_id", "company_ids"} & set(fnames) else fnames
@@ -152,8 +154,9 @@ class CrmLead(models.Model):
         left untouched (False).
         """
         result = dict.fromkeys(self.ids, False)
-        # leads being created exist: spare the query on the hot path
-        leads = self.sudo() if self.env.context.get("lead_distribution_creating") else self.sudo().exists()
+        # leads being created, or just found by the backlog job, exist: spare the query
+        leads = self.sudo() if self.env.context.get("lead_distribution_creating") \
+            or self.env.context.get("lead_distribution_searched") else self.sudo().exists()
         if not leads:
             return result
         now = self.env.context.get("lead_distribution_now") or fields.Datetime.now()
@@ -196,10 +199,17 @@ class CrmLead(models.Model):
     def _lead_distribution_apply(self, decisions, kind, now):
         if not decisions:
             return
-        previous = {d["lead"].id: d["lead"].user_id for d in decisions}
+        creating = self.env.context.get("lead_distribution_creating")
+        # plain data read once per batch (lead company, previous owner): the
+        # steps below take them from here instead of the records
+        lead_company, previous = {}, {}
         groups = defaultdict(list)
         for d in decisions:
-            groups[(d["user"].id if d["user"] else False, d["team"].id)].append(d["lead"].id)
+            lead = d["lead"]
+            lead_company[lead.id] = lead.company_id.id
+            if not creating:
+                previous[lead.id] = lead.user_id.id
+            groups[(d["user"].id if d["user"] else False, d["team"].id)].append(lead.id)
         # like Odoo's own assignment, automatic routing subscribes the agent
         # without the "assigned to you" e-mail (a message per lead would be
         # the main cost of routing); manual/SLA/transfer moves do notify,
@@ -208,10 +218,8 @@ class CrmLead(models.Model):
         if kind == "auto":
             ctx["mail_auto_subscribe_no_notify"] = True
         Lead = self.env["crm.lead"].sudo().with_context(**ctx)
-        # warm the cache once for the company checks each write makes on its target
         targets = self.env["res.users"].sudo().browse({u for u, _t in groups if u})
-        targets.mapped("company_ids")
-        targets.mapped("company_id")
+        user_companies = {user.id: set(user.company_ids.ids) for user in targets}
         # The score does not depend on the owner (lead_scoring leaves user_id and
         # team_id out of its triggers on purpose), but crm recomputes company_id
         # from them and the score depends on company_id: writing the owner would
@@ -220,26 +228,36 @@ class CrmLead(models.Model):
         # recompute in write() is still recomputed.
         score_fields = [self._fields[f] for f in ("lead_score", "lead_tier", "lead_score_detail",
                                                   "lead_score_date") if f in self._fields]
+        # The company consistency check of each write would compute the new
+        # company of each group's leads on its own (one compute per group):
+        # checked once for the whole batch after the writes instead, same
+        # verdict (it depends on each lead's own values only) and same error.
+        Writer = Lead.with_context(lead_distribution_check_later=True)
         for (user_id, team_id), ids in groups.items():
-            records = Lead.browse(ids)
-            keep = records.filtered(lambda l, u=targets.browse(user_id): not l.company_id or (
-                l.company_id in u.company_ids if u else True))
+            companies = user_companies.get(user_id)
+            keep = Lead.browse([i for i in ids if not lead_company[i] or companies is None
+                                or lead_company[i] in companies])
             with self.env.protecting(score_fields, keep):
-                records.write({
+                Writer.browse(ids).write({
                     "user_id": user_id, "team_id": team_id, "lead_routing_pending": not user_id,
                 })
-        creating = self.env.context.get("lead_distribution_creating")
+        routed = Lead.browse(list(lead_company))
+        if Lead._check_company_auto:
+            routed._check_company()
+        # the company after the writes (crm recomputes it from team and owner)
+        lead_company = {lead.id: lead.company_id.id for lead in routed}
+        default_company = self.env.company.id
         self.env["lead.assignment.log"].sudo()._insert_batch([{
             "lead_id": d["lead"].id,
             "user_id": d["user"].id if d["user"] else False,
-            "previous_user_id": False if creating else previous[d["lead"].id].id,
+            "previous_user_id": False if creating else previous[d["lead"].id],
             "team_id": d["team"].id,
             "rule_id": d["rule"].id,
             "strategy": d["strategy"],
             "kind": kind,
             "reason": d["reason"],
             "date": now,
-            "company_id": d["lead"].company_id.id or self.env.company.id,
+            "company_id": lead_company[d["lead"].id] or default_company,
         } for d in decisions])
         # translated once per batch (a lookup per lead cost as much as the note)
         routed_to = _("Routed to %(user)s by rule '%(rule)s': %(reason)s")
@@ -249,17 +267,17 @@ class CrmLead(models.Model):
             target = d["user"].name if d["user"] else nobody % d["team"].name
             bodies[d["lead"].id] = Markup("<p>%s</p>") % (
                 routed_to % {"user": target, "rule": d["rule"].name, "reason": d["reason"]})
-        self._lead_distribution_log_notes(bodies)
+        self._lead_distribution_log_notes(bodies, lead_company)
         # team leaders hear about leads nobody could take
         for d in decisions:
-            leader = d["team"].user_id
-            if not d["user"] and leader:
+            leader = not d["user"] and d["team"].user_id
+            if leader:
                 d["lead"].message_post(
                     body=_("No salesperson of %(team)s is available for this lead; it waits "
                            "for the next available agent.", team=d["team"].name),
                     partner_ids=leader.partner_id.ids, message_type="comment",
                     subtype_xmlid="mail.mt_note")
-        self._lead_distribution_save_shares(decisions, now)
+        self._lead_distribution_save_shares(decisions, now, lead_company)
         if kind == "auto":
             self._lead_distribution_notify_owners(decisions)
         waiting = [d for d in decisions if not d["user"]]
@@ -278,17 +296,20 @@ class CrmLead(models.Model):
                 by_user[d["user"]].append(d["lead"])
         tiers = dict(self._fields["lead_tier"]._description_selection(self.env)) \
             if "lead_tier" in self._fields else {}
+        if not by_user:
+            return
+        # translated once per batch, not per agent
+        one, many, title = _("New lead for you: %s"), _("%(count)s new leads for you: %(names)s"), _("New lead")
         for user, leads in by_user.items():
             names = ", ".join(
                 "%s (%s)" % (lead.name, tiers[lead.lead_tier]) if lead.lead_tier in tiers
                 else lead.name for lead in leads[:5])
             if len(leads) == 1:
-                message = _("New lead for you: %s", names)
+                message = one % names
             else:
-                message = _("%(count)s new leads for you: %(names)s", count=len(leads), names=names) \
-                    + ("…" if len(leads) > 5 else "")
+                message = many % {"count": len(leads), "names": names} + ("…" if len(leads) > 5 else "")
             user._bus_send("simple_notification", {
-                "type": "info", "title": _("New lead"), "message": message, "sticky": False})
+                "type": "info", "title": title, "message": message, "sticky": False})
 
     @api.model
     def _lead_distribution_wake_backlog(self, teams, now):
@@ -302,7 +323,7 @@ class CrmLead(models.Model):
             cron.sudo()._trigger(at=at)
 
     @api.model
-    def _lead_distribution_log_notes(self, bodies):
+    def _lead_distribution_log_notes(self, bodies, companies=None):
         """One-line internal notes {lead_id: html} in the chatter, one INSERT.
 
         Same row as ``_message_log_batch`` writes (a notification with the
@@ -313,8 +334,9 @@ class CrmLead(models.Model):
             return
         author = self.env.user.partner_id
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        companies = {lead.id: lead.company_id.id or None for lead in self.browse(list(bodies))}
-        rows = [(lead_id, str(body), companies[lead_id]) for lead_id, body in bodies.items()]
+        if companies is None:
+            companies = {lead.id: lead.company_id.id for lead in self.browse(list(bodies))}
+        rows = [(lead_id, str(body), companies[lead_id] or None) for lead_id, body in bodies.items()]
         execute_values(self.env.cr._obj, """
             INSERT INTO mail_message (model, res_id, body, record_company_id, message_type, subtype_id,
                                       author_id, email_from, is_internal, reply_to_force_new, date,
@@ -330,12 +352,15 @@ class CrmLead(models.Model):
         self.browse(list(bodies)).invalidate_recordset(["message_ids"])
 
     @api.model
-    def _lead_distribution_save_shares(self, decisions, now):
+    def _lead_distribution_save_shares(self, decisions, now, companies=None):
         """Expected vs received per day, team and agent: one upsert per batch."""
         expected = defaultdict(float)
         received = defaultdict(int)
+        if companies is None:
+            companies = {d["lead"].id: d["lead"].company_id.id for d in decisions}
+        default_company = self.env.company.id
         for d in decisions:
-            key_base = (d["team"].id, d["lead"].company_id.id or self.env.company.id)
+            key_base = (d["team"].id, companies[d["lead"].id] or default_company)
             for user_id, share in d["shares"].items():
                 expected[key_base + (user_id,)] += share
             if d["user"] and d["shares"]:
@@ -370,7 +395,7 @@ class CrmLead(models.Model):
             if not leads:
                 break
             last_id = leads[-1].id
-            routed = leads._lead_distribution_route(kind="auto")
+            routed = leads.with_context(lead_distribution_searched=True)._lead_distribution_route(kind="auto")
             done += sum(1 for user_id in routed.values() if user_id)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         return done

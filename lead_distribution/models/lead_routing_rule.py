@@ -8,6 +8,7 @@ from psycopg2.extras import execute_values
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..core.availability import AgentState, capacity_reason, presence_reason
 from ..core.rotation import Peer, describe, expected_shares, pick
@@ -155,6 +156,46 @@ class LeadRoutingRule(models.Model):
         Lead = self.env["crm.lead"].sudo()
         return set(Lead.search(expression.AND([[("id", "in", leads.ids)], domain])).ids)
 
+    def _match_all(self, leads, company):
+        """{rule id: ids of ``leads`` the rule's domain matches}, for all rules
+        of ``self``.
+
+        A few leads are matched in memory (see ``_match``).  A batch is matched
+        with ONE query for all the rules: each rule's domain becomes the
+        condition the ORM would put in the WHERE clause of its search (same
+        ``_search``, same active filter, no record rule as superuser), read as
+        a boolean column; one scan of the batch instead of one per rule.  A
+        rule whose search needs a join falls back to its own search.
+        """
+        if len(leads) <= SMALL_BATCH:
+            return {rule.id: rule._match(leads, company) for rule in self}
+        Lead = self.env["crm.lead"].sudo()
+        matches = {}
+        columns, column_rules = [], []
+        for rule in self:
+            query = Lead._search(rule._matching_domain(company))
+            if query.is_empty():
+                matches[rule.id] = set()
+            elif query._joins or len(query._tables) != 1 or query.limit or query.offset \
+                    or query.table != Lead._table:
+                matches[rule.id] = rule._match(leads, company)
+            else:
+                where = query.where_clause if query._where_clauses else SQL("TRUE")
+                columns.append(SQL("(%s) IS TRUE", where))
+                column_rules.append(rule.id)
+        if columns:
+            for rule_id in column_rules:
+                matches[rule_id] = set()
+            rows = self.env.execute_query(SQL(
+                "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
+                SQL.identifier(Lead._table, "id"), SQL(", ").join(columns),
+                SQL.identifier(Lead._table), SQL.identifier(Lead._table, "id"), list(leads.ids)))
+            for row in rows:
+                for rule_id, matched in zip(column_rules, row[1:]):
+                    if matched:
+                        matches[rule_id].add(row[0])
+        return matches
+
     def _matching_domain(self, company):
         return expression.AND([self._get_domain(), [
             ("company_id", "in", [company.id, False])]])
@@ -269,11 +310,7 @@ class LeadRoutingRule(models.Model):
         """
         leads = leads.sudo()
         company = (leads[:1].company_id or self.env.company)
-        matches = {}
-        for rule in self:
-            ids = rule._match(leads, company)
-            if ids:
-                matches[rule.id] = ids
+        matches = {rule_id: ids for rule_id, ids in self._match_all(leads, company).items() if ids}
         if not matches:
             return [], {}
         rules = self.filtered(lambda r: r.id in matches)
@@ -315,6 +352,7 @@ class LeadRoutingRule(models.Model):
         rule_data = {rule.id: (rule, rule.strategy, rule.match_skills, rule.match_territory,
                                rule.fallback, rule.fallback_user_id, rule.team_id.name, rule.name)
                      for rule in rules}
+        rule_team = {rule.id: rule.team_id for rule in rules}
         need_skills = any(rule.match_skills for rule in rules)
         need_territory = any(rule.match_territory for rule in rules)
         lead_data = {}
@@ -339,7 +377,12 @@ class LeadRoutingRule(models.Model):
                 attendance, leaves = windows.get(user_id, (None, []))
                 presence[key] = presence_reason(
                     AgentState(available=available, attendance=attendance, leaves=leaves), now)
-            return presence[key] or capacity_reason(open_counts.get(user_id, 0), max_open)
+            return presence[key] or (max_open and capacity_reason(open_counts.get(user_id, 0), max_open))
+
+        # the expected shares only depend on who is eligible (weights are fixed
+        # for the batch): one dict per distinct pool state, shared read-only
+        share_cache = {}
+        pool_agents = {rule_id: [agents[m] for m in ids] for rule_id, ids in pool_ids.items()}
 
         Users = self.env["res.users"]
         decisions = []
@@ -358,7 +401,7 @@ class LeadRoutingRule(models.Model):
                 rule, strategy, match_skills, match_territory, fallback, fallback_user, team_name, rule_name = \
                     rule_data[rule_id]
                 last_rule = rule
-                pool = [agents[m] for m in pool_ids[rule_id]]
+                pool = pool_agents[rule_id]
                 label = team_name
                 if match_skills and lead_skills:
                     pool = [a for a in pool if lead_skills <= a[4]]
@@ -376,7 +419,10 @@ class LeadRoutingRule(models.Model):
                         peer = peers[(rule_id, agent[0])]
                         peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
                         eligible.append(peer)
-                shares = expected_shares(eligible, strategy)
+                share_key = (rule_id, tuple(peer.key for peer in eligible))
+                shares = share_cache.get(share_key)
+                if shares is None:
+                    shares = share_cache[share_key] = expected_shares(eligible, strategy)
                 chosen = pick(eligible, strategy)
                 if chosen:
                     for peer in eligible:
@@ -413,7 +459,7 @@ class LeadRoutingRule(models.Model):
             if prefix:
                 decision["reason"] = "%s: %s" % (prefix, decision["reason"])
             decision["lead"] = leads.browse(lead_id)
-            decision["team"] = decision["rule"].team_id
+            decision["team"] = rule_team[decision["rule"].id]
             decisions.append(decision)
         return decisions, touched
 
