@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from psycopg2 import errors as pg_errors
 from psycopg2.extras import execute_values
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -457,8 +457,19 @@ class LeadChannelEvent(models.Model):
 
     def _process(self):
         """Process these events now; each ends done, ignored or failed (never lost)."""
+        prepared = self.env.context.get("lead_channels_prepared") or {}
         for event in self.sudo():
             if event.state not in ("new", "failed"):
+                continue
+            if event.id in prepared:
+                # its lead exists already: any error replays the whole chunk one
+                # event at a time, so a savepoint of its own would buy nothing
+                try:
+                    event._process_one()
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - see _process_one_by_one
+                    raise _ReplayOneByOne() from exc
                 continue
             try:
                 with self.env.cr.savepoint():
@@ -472,10 +483,6 @@ class LeadChannelEvent(models.Model):
                 posts = self.env.context.get("lead_channels_posts")
                 if posts:  # its savepoint is gone: so is its message
                     posts[:] = [post for post in posts if post[0] != event.id]
-                if event.id in (self.env.context.get("lead_channels_prepared") or {}):
-                    # its lead was created with the chunk's other new contacts: replay
-                    # the chunk one by one so that the error stays with this event only
-                    raise _ReplayOneByOne() from exc
                 _logger.info("lead_channels: event %s failed: %s", event.id, exc)
                 self.env.invalidate_all()
                 event._mark_failed(exc)
@@ -1009,14 +1016,19 @@ class LeadChannelEvent(models.Model):
         following = {(f.res_id, f.partner_id.id) for f in Followers.search_fetch([
             ("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids),
             ("partner_id", "in", authors.ids)], ["res_id", "partner_id"])}
-        by_author = {}
+        pairs = []
         for message in messages:
             key = (message.res_id, message.author_id.id)
             if message.author_id.active and key not in following:
                 following.add(key)
-                by_author.setdefault(message.author_id.id, []).append(message.res_id)
-        for author_id, lead_ids in by_author.items():
-            Followers._insert_followers("crm.lead", lead_ids, [author_id], check_existing=False)
+                pairs.append(key)
+        if pairs:  # the default subscription _insert_followers gives, in one create
+            default, _internal, external = self.env["mail.message.subtype"].default_subtypes("crm.lead")
+            customers = set(authors.filtered("partner_share").ids)
+            Followers.with_context(default_partner_id=False).create([{
+                "res_model": "crm.lead", "res_id": lead_id, "partner_id": author_id,
+                "subtype_ids": [Command.set((external if author_id in customers else default).ids)],
+            } for lead_id, author_id in pairs])
         for message, values in zip(messages, values_list):
             Lead.browse(message.res_id)._message_post_after_hook(message, values)
         # the job sends them once the inbox is drained; Odoo's own cron is the
