@@ -110,10 +110,26 @@ class CrmLead(models.Model):
                    if self._fields[name].relational and self._fields[name].check_company]
         if not checked:
             return None
+        leads = self.sudo()
+        # the values a column at a time, as the ORM caches them (ids), rather
+        # than a record per lead and field
+        columns = []
+        for name in ["company_id"] + checked:
+            field = self._fields[name]
+            field.mapped(leads)  # computes pending values, fetches missing ones
+            values = self.env.cache.get_until_miss(leads, field)
+            if len(values) != len(leads):  # not expected; the per-lead way then
+                columns = None
+                break
+            columns.append(values)
         representatives = {}
-        for lead in self.sudo():
-            key = (lead.company_id.id,) + tuple(lead[name]._ids for name in checked)
-            representatives.setdefault(key, lead.id)
+        if columns is None:
+            for lead in leads:
+                key = (lead.company_id.id,) + tuple(lead[name]._ids for name in checked)
+                representatives.setdefault(key, lead.id)
+        else:
+            for lead_id, key in zip(leads._ids, zip(*columns)):
+                representatives.setdefault(key, lead_id)
         return super(CrmLead, self.browse(list(representatives.values())))._check_company(fnames)
 
     def _lead_distribution_check_owner(self, vals):
@@ -263,10 +279,18 @@ class CrmLead(models.Model):
         routed_to = _("Routed to %(user)s by rule '%(rule)s': %(reason)s")
         nobody = _("nobody (waiting in %s)")
         bodies = {}
+        names = {}  # (model, id) -> display text, read once per record
         for d in decisions:
-            target = d["user"].name if d["user"] else nobody % d["team"].name
+            user, rule = d["user"], d["rule"]
+            target_key = ("u", user.id) if user else ("t", d["team"].id)
+            target = names.get(target_key)
+            if target is None:
+                target = names[target_key] = user.name if user else nobody % d["team"].name
+            rule_name = names.get(("r", rule.id))
+            if rule_name is None:
+                rule_name = names[("r", rule.id)] = rule.name
             bodies[d["lead"].id] = Markup("<p>%s</p>") % (
-                routed_to % {"user": target, "rule": d["rule"].name, "reason": d["reason"]})
+                routed_to % {"user": target, "rule": rule_name, "reason": d["reason"]})
         self._lead_distribution_log_notes(bodies, lead_company)
         # team leaders hear about leads nobody could take
         for d in decisions:
@@ -336,18 +360,18 @@ class CrmLead(models.Model):
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         if companies is None:
             companies = {lead.id: lead.company_id.id for lead in self.browse(list(bodies))}
-        rows = [(lead_id, str(body), companies[lead_id] or None) for lead_id, body in bodies.items()]
-        execute_values(self.env.cr._obj, """
+        # one array per column (unnest): a single statement, no per-row formatting
+        self.env.cr.execute("""
             INSERT INTO mail_message (model, res_id, body, record_company_id, message_type, subtype_id,
                                       author_id, email_from, is_internal, reply_to_force_new, date,
                                       create_uid, write_uid, create_date, write_date)
             SELECT 'crm.lead', v.res_id, v.body, v.company_id, 'notification', %s,
                    %s, %s, false, false, now() at time zone 'UTC',
                    %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM (VALUES %%s) AS v(res_id, body, company_id)
-        """ % tuple(self.env.cr.mogrify("%s", [x]).decode() for x in (
-            subtype_id, author.id or None, author.email_formatted or None, self.env.uid, self.env.uid)),
-            rows, template="(%s::int, %s, %s::int)", page_size=1000)
+              FROM unnest(%s::int[], %s::text[], %s::int[]) AS v(res_id, body, company_id)
+        """, [subtype_id, author.id or None, author.email_formatted or None, self.env.uid, self.env.uid,
+              list(bodies), [str(body) for body in bodies.values()],
+              [companies[lead_id] or None for lead_id in bodies]])
         self.env["mail.message"].invalidate_model()
         self.browse(list(bodies)).invalidate_recordset(["message_ids"])
 

@@ -355,11 +355,12 @@ class LeadRoutingRule(models.Model):
         rule_team = {rule.id: rule.team_id for rule in rules}
         need_skills = any(rule.match_skills for rule in rules)
         need_territory = any(rule.match_territory for rule in rules)
-        lead_data = {}
-        for lead in leads:
-            lead_data[lead.id] = (
+        if need_skills or need_territory:
+            lead_data = {lead.id: (
                 frozenset(lead.lead_skill_ids.ids) if need_skills else frozenset(),
-                lead.lead_territory_id.id if need_territory else False)
+                lead.lead_territory_id.id if need_territory else False) for lead in leads}
+        else:
+            lead_data = dict.fromkeys(leads.ids, (frozenset(), False))
         skill_names = dict(self.env["lead.skill"].sudo().search([]).mapped(lambda s: (s.id, s.name))) \
             if need_skills else {}
         territory_names = {}
@@ -368,16 +369,25 @@ class LeadRoutingRule(models.Model):
 
         presence = {}
 
-        def blocked(agent):
-            user_id, _name, available, max_open, _sk, _te = agent
-            if user_id in exclude_user_ids:
-                return "excluded"
+        def absent(agent):
+            """Excluded, away, off shift or on leave: constant for the batch."""
+            user_id, _name, available, _max, _sk, _te = agent
             key = (user_id, available)
-            if key not in presence:  # constant for the batch: computed once per agent
-                attendance, leaves = windows.get(user_id, (None, []))
-                presence[key] = presence_reason(
-                    AgentState(available=available, attendance=attendance, leaves=leaves), now)
-            return presence[key] or (max_open and capacity_reason(open_counts.get(user_id, 0), max_open))
+            if key not in presence:  # computed once per agent
+                if user_id in exclude_user_ids:
+                    presence[key] = "excluded"
+                else:
+                    attendance, leaves = windows.get(user_id, (None, []))
+                    presence[key] = presence_reason(
+                        AgentState(available=available, attendance=attendance, leaves=leaves), now)
+            return presence[key]
+
+        def blocked(agent):
+            return absent(agent) or (agent[3] and capacity_reason(open_counts.get(agent[0], 0), agent[3]))
+
+        # a rule's whole pool with no open-lead cap among its present agents
+        # gives the same eligible/skipped agents for every lead of the batch
+        static_pools = {}
 
         # the expected shares only depend on who is eligible (weights are fixed
         # for the batch): one dict per distinct pool state, shared read-only
@@ -410,15 +420,25 @@ class LeadRoutingRule(models.Model):
                     pool = [a for a in pool if lead_territory in a[5]]
                     if not (match_skills and lead_skills):
                         label = territory_names.get(lead_territory, team_name)
-                eligible, skipped = [], []
-                for agent in pool:
-                    why = blocked(agent)
-                    if why:
-                        skipped.append((agent[1], why))
-                    else:
-                        peer = peers[(rule_id, agent[0])]
-                        peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
-                        eligible.append(peer)
+                static = static_pools.get(rule_id) if pool is pool_agents[rule_id] else None
+                if static:
+                    eligible, skipped = static
+                    if strategy == "least_loaded":
+                        for peer in eligible:  # least_loaded sees this batch too
+                            peer.load = open_counts.get(peer.key, 0)
+                else:
+                    eligible, skipped = [], []
+                    for agent in pool:
+                        why = blocked(agent)
+                        if why:
+                            skipped.append((agent[1], why))
+                        else:
+                            peer = peers[(rule_id, agent[0])]
+                            peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
+                            eligible.append(peer)
+                    if pool is pool_agents[rule_id] and not any(
+                            agent[3] for agent in pool if not absent(agent)):
+                        static_pools[rule_id] = (eligible, skipped)
                 share_key = (rule_id, tuple(peer.key for peer in eligible))
                 shares = share_cache.get(share_key)
                 if shares is None:
