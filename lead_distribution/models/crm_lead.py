@@ -132,6 +132,17 @@ class CrmLead(models.Model):
                 representatives.setdefault(key, lead_id)
         return super(CrmLead, self.browse(list(representatives.values())))._check_company(fnames)
 
+    def _lead_distribution_ids(self, fname):
+        """Ids of many2one ``fname`` of the leads of ``self``, in order (0 for
+        none): read a column at a time from the ORM cache (computing pending
+        values, fetching missing ones) instead of a record per lead."""
+        field = self._fields[fname]
+        field.mapped(self)
+        values = self.env.cache.get_until_miss(self, field)
+        if len(values) != len(self):  # not expected; the per-lead way then
+            return [lead[fname].id or 0 for lead in self]
+        return [value or 0 for value in values]
+
     def _lead_distribution_check_owner(self, vals):
         """A salesperson cannot take or edit a lead owned by someone else.
 
@@ -184,8 +195,9 @@ class CrmLead(models.Model):
             exclude_ids = set(exclude_users or ())
         backlog = bool(self.env.context.get("lead_distribution_backlog"))
         by_company = defaultdict(list)
-        for lead in leads:
-            by_company[(lead.company_id or self.env.company).id].append(lead.id)
+        default_company = self.env.company.id
+        for lead_id, company_id in zip(leads._ids, leads._lead_distribution_ids("company_id")):
+            by_company[company_id or default_company].append(lead_id)
         Rule = self.env["lead.routing.rule"].sudo()
         for company_id, company_lead_ids in by_company.items():
             company_leads = leads.browse(company_lead_ids)
@@ -218,14 +230,12 @@ class CrmLead(models.Model):
         creating = self.env.context.get("lead_distribution_creating")
         # plain data read once per batch (lead company, previous owner): the
         # steps below take them from here instead of the records
-        lead_company, previous = {}, {}
+        decided = self.env["crm.lead"].sudo().browse([d["lead"].id for d in decisions])
+        lead_company = dict(zip(decided._ids, decided._lead_distribution_ids("company_id")))
+        previous = {} if creating else dict(zip(decided._ids, decided._lead_distribution_ids("user_id")))
         groups = defaultdict(list)
         for d in decisions:
-            lead = d["lead"]
-            lead_company[lead.id] = lead.company_id.id
-            if not creating:
-                previous[lead.id] = lead.user_id.id
-            groups[(d["user"].id if d["user"] else False, d["team"].id)].append(lead.id)
+            groups[(d["user"].id if d["user"] else False, d["team"].id)].append(d["lead"].id)
         # like Odoo's own assignment, automatic routing subscribes the agent
         # without the "assigned to you" e-mail (a message per lead would be
         # the main cost of routing); manual/SLA/transfer moves do notify,
@@ -261,7 +271,7 @@ class CrmLead(models.Model):
         if Lead._check_company_auto:
             routed._check_company()
         # the company after the writes (crm recomputes it from team and owner)
-        lead_company = {lead.id: lead.company_id.id for lead in routed}
+        lead_company = dict(zip(routed._ids, routed._lead_distribution_ids("company_id")))
         default_company = self.env.company.id
         self.env["lead.assignment.log"].sudo()._insert_batch([{
             "lead_id": d["lead"].id,

@@ -422,7 +422,7 @@ class LeadRoutingRule(models.Model):
                         label = territory_names.get(lead_territory, team_name)
                 static = static_pools.get(rule_id) if pool is pool_agents[rule_id] else None
                 if static:
-                    eligible, skipped = static
+                    eligible, skipped, share_key = static
                     if strategy == "least_loaded":
                         for peer in eligible:  # least_loaded sees this batch too
                             peer.load = open_counts.get(peer.key, 0)
@@ -436,10 +436,10 @@ class LeadRoutingRule(models.Model):
                             peer = peers[(rule_id, agent[0])]
                             peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
                             eligible.append(peer)
+                    share_key = (rule_id, tuple(peer.key for peer in eligible))
                     if pool is pool_agents[rule_id] and not any(
                             agent[3] for agent in pool if not absent(agent)):
-                        static_pools[rule_id] = (eligible, skipped)
-                share_key = (rule_id, tuple(peer.key for peer in eligible))
+                        static_pools[rule_id] = (eligible, skipped, share_key)
                 shares = share_cache.get(share_key)
                 if shares is None:
                     shares = share_cache[share_key] = expected_shares(eligible, strategy)
