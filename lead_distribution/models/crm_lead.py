@@ -111,37 +111,27 @@ class CrmLead(models.Model):
         if not checked:
             return None
         leads = self.sudo()
-        # the values a column at a time, as the ORM caches them (ids), rather
-        # than a record per lead and field
-        columns = []
-        for name in ["company_id"] + checked:
-            field = self._fields[name]
-            field.mapped(leads)  # computes pending values, fetches missing ones
-            values = self.env.cache.get_until_miss(leads, field)
-            if len(values) != len(leads):  # not expected; the per-lead way then
-                columns = None
-                break
-            columns.append(values)
+        columns = [leads._lead_distribution_column(name) for name in ["company_id"] + checked]
         representatives = {}
-        if columns is None:
-            for lead in leads:
-                key = (lead.company_id.id,) + tuple(lead[name]._ids for name in checked)
-                representatives.setdefault(key, lead.id)
-        else:
-            for lead_id, key in zip(leads._ids, zip(*columns)):
-                representatives.setdefault(key, lead_id)
+        for lead_id, key in zip(leads._ids, zip(*columns)):
+            representatives.setdefault(key, lead_id)
         return super(CrmLead, self.browse(list(representatives.values())))._check_company(fnames)
 
-    def _lead_distribution_ids(self, fname):
-        """Ids of many2one ``fname`` of the leads of ``self``, in order (0 for
-        none): read a column at a time from the ORM cache (computing pending
-        values, fetching missing ones) instead of a record per lead."""
+    def _lead_distribution_column(self, fname):
+        """Values of field ``fname`` of the leads of ``self``, in order, as the
+        ORM cache holds them (an id or nothing for a many2one, a tuple of ids
+        for a many2many): read a column at a time, computing pending values and
+        fetching missing ones, instead of a record per lead."""
         field = self._fields[fname]
         field.mapped(self)
         values = self.env.cache.get_until_miss(self, field)
         if len(values) != len(self):  # not expected; the per-lead way then
-            return [lead[fname].id or 0 for lead in self]
-        return [value or 0 for value in values]
+            return [lead[fname]._ids if field.type.endswith("2many") else lead[fname].id for lead in self]
+        return values
+
+    def _lead_distribution_ids(self, fname):
+        """Ids of many2one ``fname`` of the leads of ``self``, in order (0 for none)."""
+        return [value or 0 for value in self._lead_distribution_column(fname)]
 
     def _lead_distribution_check_owner(self, vals):
         """A salesperson cannot take or edit a lead owned by someone else.
