@@ -882,7 +882,6 @@ class LeadChannelEvent(models.Model):
         for company_id, rows in by_company.items():
             companies = [company_id, False]
             phones = [phone for _e, _d, phone, _r in rows if phone]
-            refs = [ref for _e, _d, _p, ref in rows if ref]
             by_phone = {}
             if phones:  # same order as _find_partner's search: the first one wins
                 for partner in Partner.search_fetch([("phone_sanitized", "in", phones),
@@ -893,10 +892,10 @@ class LeadChannelEvent(models.Model):
             rest = [row for row in rows if row[2] not in by_phone]
             if rest:
                 match = []
-                if phones:
-                    match.append([("phone_sanitized", "in", phones)])
-                if refs:
-                    match.append([("channel_contact_ref", "in", refs)])
+                if rest_phones := [phone for _e, _d, phone, _r in rest if phone]:
+                    match.append([("phone_sanitized", "in", rest_phones)])
+                if rest_refs := [ref for _e, _d, _p, ref in rest if ref]:
+                    match.append([("channel_contact_ref", "in", rest_refs)])
                 leads = self.env["crm.lead"].sudo().with_context(active_test=False).search_fetch(
                     expression.AND([expression.OR(match), [("partner_id", "!=", False)],
                                     [("company_id", "in", companies)]]),
@@ -985,7 +984,7 @@ class LeadChannelEvent(models.Model):
              ORDER BY res_id, id
         """, [leads.ids])
         parents = dict(self.env.cr.fetchall())
-        values_list, orphans = [], []
+        values_list = []
         for _event_id, lead_id, post in posts:
             values = dict(post)
             values.pop("subtype_xmlid")
@@ -999,18 +998,17 @@ class LeadChannelEvent(models.Model):
                 "reply_to": reply_to.get(lead_id) or emails[author_id],
                 "parent_id": parents.get(lead_id, False),
             })
-            if not values["parent_id"]:
-                orphans.append(len(values_list))
-                parents[lead_id] = None  # set to the first one created below
             values_list.append(values)
         messages = leads[:1]._message_create(values_list)
+        # a new lead's later messages hang under its first one, created just now
         firsts = {}
-        for index in orphans:  # first messages of new leads
-            message = messages[index]
-            firsts.setdefault(message.res_id, message.id)
         for message in messages:
-            if not message.parent_id and firsts.get(message.res_id) not in (None, message.id):
+            if message.parent_id:
+                continue
+            if message.res_id in firsts:
                 message.parent_id = firsts[message.res_id]
+            else:
+                firsts[message.res_id] = message
         # the customer follows the lead, as message_post subscribes the author
         Followers = self.env["mail.followers"].sudo()
         following = {(f.res_id, f.partner_id.id) for f in Followers.search_fetch([
