@@ -56,6 +56,7 @@ class CrmLead(models.Model):
         to_route = [not explicit and not vals.get("user_id") for vals in vals_list]
         if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
             default_company = self.env.company.id
+            at_commit = self.env.context.get("lead_distribution_route_at_commit")
             for vals, flag in zip(vals_list, to_route):
                 if not flag:
                     continue
@@ -63,14 +64,44 @@ class CrmLead(models.Model):
                 if rule_ids and not instant:
                     # instant routing off: the lead waits, unassigned, for the backlog job
                     vals.update(user_id=False, lead_routing_pending=True)
+                elif rule_ids and at_commit:
+                    vals["user_id"] = False  # not the creator meanwhile: nobody until routed
         leads = super().create(vals_list)
         if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
             candidates = self.browse([lead.id for lead, flag in zip(leads, to_route) if flag])
             routable = candidates.filtered(
                 lambda l: all(self._lead_distribution_config((l.company_id or self.env.company).id)))
             if routable:
-                routable.with_context(lead_distribution_creating=True)._lead_distribution_route(kind="auto")
+                if self.env.context.get("lead_distribution_route_at_commit"):
+                    routable._lead_distribution_route_at_commit()
+                else:
+                    routable.with_context(lead_distribution_creating=True)._lead_distribution_route(kind="auto")
         return leads
+
+    def _lead_distribution_route_at_commit(self):
+        """Route these new leads when their transaction commits, still inside it.
+
+        For bulk creators that do more work after ``create()`` (the inbox job
+        posts the customers' messages): the rules' row locks are then held for
+        the routing and the commit only, so two workers capturing leads at
+        once wait for each other much less. Context key of ``create()``:
+        ``lead_distribution_route_at_commit``.
+        """
+        data = self.env.cr.precommit.data
+        pending = data.get("lead_distribution.route_at_commit")
+        if pending is None:
+            pending = data["lead_distribution.route_at_commit"] = []
+            self.env.cr.precommit.add(self._lead_distribution_route_pending)
+        pending.extend(self.ids)
+
+    def _lead_distribution_route_pending(self):
+        lead_ids = self.env.cr.precommit.data.pop("lead_distribution.route_at_commit", [])
+        # still unassigned: one may have been deleted or given an owner since
+        leads = self.browse(lead_ids).exists().filtered(lambda lead: not lead.user_id)
+        if leads:
+            leads.with_context(lead_distribution_creating=True,
+                               lead_distribution_route_at_commit=False)._lead_distribution_route(kind="auto")
+            self.env.flush_all()  # precommit hooks run after the ORM's last flush
 
     def onchange(self, values, field_names, fields_spec):
         """New lead form: no salesperson pre-filled when the rules will route it.

@@ -18,6 +18,23 @@ class TestRoutingStrategies(LeadDistributionCase):
         self.assertEqual(set(leads.team_id.ids), {self.team.id})
         self.assertFalse(any(leads.mapped("lead_routing_pending")))
 
+    def test_route_at_commit_for_bulk_creators(self):
+        """A bulk creator (the inbox job) asks for routing as its transaction
+        commits: the leads wait, unassigned, until then, and are routed in the
+        same transaction, in one batch, as at creation."""
+        self._rule()
+        Lead = self.Lead.with_context(lead_distribution_route_at_commit=True)
+        leads = Lead.create([{"name": "Bulk %s" % i, "type": "lead"} for i in range(3)])
+        manual = Lead.create({"name": "Given by hand", "type": "lead"})
+        self.assertFalse(leads.user_id | manual.user_id)
+        manual.user_id = self.bo  # an owner given meanwhile is kept
+        self.env.cr.flush()  # what commit() runs: the ORM's writes, then the pre-commit hooks
+        self.assertEqual(self._owners(leads), [self.ali, self.siti, self.bo])
+        self.assertEqual(manual.user_id, self.bo)
+        logs = self.env["lead.assignment.log"].search([("lead_id", "in", (leads | manual).ids)])
+        self.assertEqual(logs.lead_id, leads, "one decision logged per routed lead")
+        self.assertEqual(self._owners(self._leads(1)), [self.ali], "the rotation goes on")
+
     def test_weighted_2_1_1_exact_and_interleaved(self):
         self.m_ali.lead_weight = 2.0
         self._rule(strategy="weighted")
