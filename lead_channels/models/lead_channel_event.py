@@ -47,6 +47,10 @@ SCAN_SIZE = 2000  # due events looked at when choosing the next chunk (ids only)
 NEW_CONTACTS_CHUNK = 100  # first messages of new contacts: their leads are created together
 NOTIFY_BATCH = 50  # queued follower notifications sent between two looks at the inbox
 NOTIFY_SAFETY_DELAY = 60  # seconds before Odoo's own cron sends what the job has not
+# The inbox job, and a second job that only creates the leads of new contacts
+# (both triggered by every delivery): with two cron workers, a burst of new
+# contacts is captured by both at once (see _claim_new_contacts).
+INBOX_LANES = ("lead_channels.ir_cron_process_events", "lead_channels.ir_cron_process_new_contacts")
 
 
 class _ReplayOneByOne(Exception):
@@ -194,8 +198,11 @@ class LeadChannelEvent(models.Model):
         slower than half a second notifies anyway, so no delivery waits for
         the worker's periodic wake-up.
         """
-        cron = self.env["ir.cron"].sudo().browse(  # cached xml id lookup, no query
-            self.env["ir.model.data"]._xmlid_to_res_id("lead_channels.ir_cron_process_events"))
+        xmlid_to_id = self.env["ir.model.data"]._xmlid_to_res_id  # cached xml id lookups, no query
+        cron_ids = [cron_id for cron_id in (xmlid_to_id(xmlid, raise_if_not_found=False) for xmlid in INBOX_LANES)
+                    if cron_id]
+        if not cron_ids:
+            return
         self.env.cr.execute("""
             WITH recent AS (
                 SELECT 1 FROM ir_cron_trigger
@@ -203,12 +210,13 @@ class LeadChannelEvent(models.Model):
                  LIMIT 1
             )
             INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-                 VALUES (%(cron)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
-                         %(uid)s, now() at time zone 'UTC')
+                 SELECT cron_id, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
+                        %(uid)s, now() at time zone 'UTC'
+                   FROM unnest(%(crons)s::int[]) AS cron_id
             RETURNING NOT EXISTS (SELECT 1 FROM recent) OR clock_timestamp() - now() > interval '0.5 second'
-        """, {"cron": cron.id, "uid": self.env.uid})
-        if self.env.cr.fetchone()[0]:
-            self.env.cr.postcommit.add(cron._notifydb)
+        """, {"cron": cron_ids[0], "crons": cron_ids, "uid": self.env.uid})
+        if self.env.cr.fetchall()[0][0]:
+            self.env.cr.postcommit.add(self.env["ir.cron"].sudo().browse(cron_ids[0])._notifydb)
 
     # ------------------------------------------------------------------
     # E-mail gateway (alias of e-mail channels)
@@ -262,19 +270,55 @@ class LeadChannelEvent(models.Model):
         return done
 
     @api.model
-    def _process_for(self, budget, limit=CRON_BATCH):
+    def _cron_process_new_contacts(self):
+        """Second lane of the inbox: the first messages of new contacts only.
+
+        Runs beside ``_cron_process_events`` when Odoo has a second cron
+        worker (``--max-cron-threads``, 2 by default): the leads of a burst of
+        new contacts are then created and routed by both, each claiming its
+        own chunk. Everything else (known contacts, other channels,
+        notifications, retries) stays with the main job, which also does this
+        lane's work when it runs alone.
+        """
+        if getattr(threading.current_thread(), "testing", False):
+            return 0  # tests run the main job, which processes everything
+        done, _remaining = self._process_for(CRON_BUDGET, new_contacts_only=True)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        return done
+
+    @api.model
+    def _process_for(self, budget, limit=CRON_BATCH, new_contacts_only=False):
         """Process due events until none is left or ``budget`` seconds passed.
 
+        :param new_contacts_only: the second lane: only new contacts' first
+            messages, and no notifications
         :return: ``(done, remaining)``, remaining > 0 only when the budget ran out
         """
         started = time.monotonic()
         done = 0
         run = {"first": {}, "keys": set()}  # see _next_ids
         while time.monotonic() - started < budget:
-            ids = self._next_ids(run, limit)
+            ids, firsts = self._next_ids(run, limit)
+            if firsts:
+                progress = self._claim_new_contacts(ids, run)
+                done += progress
+                if progress:
+                    continue
+                # all of them are being captured by the other lane: their
+                # contacts' next messages wait for those leads
+                self.env.cr.commit()
+                time.sleep(IDLE_POLL)
+                continue
+            if new_contacts_only:
+                ids = []
             progress = self._process_committing(ids, chunk_size=len(ids)) if ids else 0
             done += progress
             if progress:
+                continue
+            if new_contacts_only:
+                if not self._recent_deliveries():
+                    return done, 0
+                time.sleep(IDLE_POLL)
                 continue
             # inbox drained: notify the followers of the messages just posted
             # (a batch at a time: a new delivery goes first)
@@ -289,17 +333,23 @@ class LeadChannelEvent(models.Model):
                 continue
             # nothing (or only events another transaction holds): wait a little
             # while deliveries are still coming in, then stop
-            self.env.cr.execute("""
-                SELECT EXISTS (SELECT 1 FROM lead_channel_event
-                                WHERE received_at > now() at time zone 'UTC' - %s * interval '1 second')
-            """, [IDLE_LINGER])
-            recent = self.env.cr.fetchone()[0]
-            self.env.cr.commit()  # end the snapshot: the next poll sees new deliveries
-            if not recent:
+            if not self._recent_deliveries():
                 return done, 0
             time.sleep(IDLE_POLL)
         # budget spent: what is left (events, notifications) makes Odoo run the job again at once
         return done, len(self._todo_ids(limit)) + self._queued_notification_count()
+
+    @api.model
+    def _recent_deliveries(self):
+        """Whether a delivery came in the last IDLE_LINGER seconds (the
+        snapshot is ended: the next poll sees new deliveries)."""
+        self.env.cr.execute("""
+            SELECT EXISTS (SELECT 1 FROM lead_channel_event
+                            WHERE received_at > now() at time zone 'UTC' - %s * interval '1 second')
+        """, [IDLE_LINGER])
+        recent = self.env.cr.fetchone()[0]
+        self.env.cr.commit()
+        return recent
 
     @api.model
     def _todo_ids(self, limit):
@@ -313,10 +363,11 @@ class LeadChannelEvent(models.Model):
 
     @api.model
     def _next_ids(self, run, limit):
-        """The next CHUNK_SIZE due events: first the first message of each
-        contact never seen before (a new lead nobody owns yet: route it at
-        once), then the others in arrival order. A contact's own messages
-        keep their order: only its first one moves ahead.
+        """``(ids, new_contacts)``: the first message of each contact never
+        seen before, when there are any (a new lead nobody owns yet: route it
+        at once), else the next CHUNK_SIZE due events in arrival order. A
+        contact's own messages keep their order: only its first one moves
+        ahead.
 
         ``run["first"]`` caches the classification (event id -> bool) for the
         run, ``run["keys"]`` the keys of the contacts moved ahead; new events
@@ -329,11 +380,12 @@ class LeadChannelEvent(models.Model):
         if unknown:
             self._classify_first_of_contact(unknown, run)
         firsts = [i for i in todo if first.get(i)]
-        if len(firsts) > CHUNK_SIZE:
-            # many new contacts at once (a campaign, a burst): bigger chunks, as
-            # creating their leads together costs much less per lead
-            return firsts[:NEW_CONTACTS_CHUNK]
-        return (firsts + [i for i in todo if not first.get(i)])[:CHUNK_SIZE]
+        if firsts:
+            # new leads nobody owns yet go first, in chunks claimed by
+            # _claim_new_contacts (creating their leads together costs much
+            # less per lead)
+            return firsts, True
+        return todo[:CHUNK_SIZE], False
 
     @api.model
     def _classify_first_of_contact(self, event_ids, run):
@@ -389,12 +441,9 @@ class LeadChannelEvent(models.Model):
         while pending:
             chunk, pending = pending[:chunk_size], pending[chunk_size:]
             try:
-                chunk_done = self._process_chunk(chunk)
-                self.env.cr.commit()
-                # the next chunk starts a new snapshot: drop what this one cached
-                # (another transaction may have written the same lead meanwhile)
-                self.env.invalidate_all()
-                done += chunk_done
+                processed = self._process_chunk(chunk)
+                self._commit_chunk(processed)
+                done += len(processed)
             except TRANSIENT_ERRORS + (_ReplayOneByOne,):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
@@ -402,25 +451,99 @@ class LeadChannelEvent(models.Model):
         return done
 
     @api.model
-    def _process_chunk(self, event_ids):
-        self.env.cr.execute(
-            "SELECT id FROM lead_channel_event WHERE id = ANY(%s) AND state IN ('new', 'failed') "
-            "FOR NO KEY UPDATE SKIP LOCKED", [list(event_ids)])
-        locked = {row[0] for row in self.env.cr.fetchall()}
-        events = self.browse([event_id for event_id in event_ids if event_id in locked])  # given order
+    def _claim_new_contacts(self, candidate_ids, run=None):
+        """Claim the oldest NEW_CONTACTS_CHUNK of these first messages of new
+        contacts that no other transaction holds, and process them: their
+        leads are created, scored and routed together.
+
+        The chunk runs in READ COMMITTED: two lanes capturing new contacts at
+        once meet on the routing rule's row lock, and the second must wait
+        and then route from the rotation the first committed (under
+        REPEATABLE READ it could only fail and replay its chunk event by
+        event). Everything shared is locked before it is read: the rule's
+        row (routing), the contact keys (find-or-create of the lead).
+        """
+        claimed = self._claim_new_contacts_chunk(candidate_ids)
+        if not claimed:
+            return 0
+        try:
+            self._commit_chunk(self._process_chunk(claimed, locked=True))
+            return len(claimed)
+        except TRANSIENT_ERRORS + (_ReplayOneByOne,):
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            done = self._process_one_by_one(claimed)
+            if done < len(claimed) and run is not None:
+                # still waiting after three tries: back in arrival order, so
+                # that it cannot hold up the rest of the inbox in this run
+                run["first"].update(dict.fromkeys(claimed, False))
+            return done
+
+    @api.model
+    def _claim_new_contacts_chunk(self, candidate_ids, limit=NEW_CONTACTS_CHUNK):
+        """Start the chunk's transaction (READ COMMITTED) and lock in it the
+        oldest ``limit`` candidates no other transaction holds.
+
+        :return: their ids, oldest first
+        """
+        self.env.cr.commit()
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.env.cr.execute("""
+            SELECT id FROM lead_channel_event
+             WHERE id = ANY(%s) AND state IN ('new', 'failed')
+             ORDER BY received_at, id LIMIT %s
+               FOR NO KEY UPDATE SKIP LOCKED
+        """, [list(candidate_ids), limit])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _commit_chunk(self, event_ids):
+        """Commit a processed chunk: what runs at commit (routing of its new
+        leads) first, then the time it is done is set on its events."""
+        try:
+            self.env.cr.flush()  # the ORM's last writes, then the pre-commit hooks
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - find the culprit one event at a time
+            raise _ReplayOneByOne() from exc
+        # processed_at is the moment the chunk's leads are routed, messages posted
+        self.env.cr.execute("""
+            UPDATE lead_channel_event SET processed_at = clock_timestamp() at time zone 'UTC'
+             WHERE id = ANY(%s) AND state IN ('done', 'ignored')
+        """, [list(event_ids)])
+        self.env.cr.commit()
+        # the next chunk starts a new snapshot: drop what this one cached
+        # (another transaction may have written the same lead meanwhile)
+        self.env.invalidate_all()
+
+    @api.model
+    def _process_chunk(self, event_ids, locked=False):
+        """Process events (locked here, or already by the caller) together.
+
+        :return: the ids of the events processed (those locked)
+        """
+        if not locked:
+            self.env.cr.execute(
+                "SELECT id FROM lead_channel_event WHERE id = ANY(%s) AND state IN ('new', 'failed') "
+                "FOR NO KEY UPDATE SKIP LOCKED", [list(event_ids)])
+            locked_ids = {row[0] for row in self.env.cr.fetchall()}
+            event_ids = [event_id for event_id in event_ids if event_id in locked_ids]  # given order
+        events = self.browse(event_ids)
         prepared = events._prepare_new_contacts()
         posts = []
         events.with_context(lead_channels_raise_transient=True, lead_channels_prepared=prepared,
                             lead_channels_posts=posts)._process()
+        # no savepoint around the batches: a savepoint flushes, and so would
+        # run the routing of the new leads (deferred to the commit) too early;
+        # a failure replays the whole chunk one event at a time anyway
         if posts:
             try:
-                with self.env.cr.savepoint():
-                    self._post_inbound_batch(posts)
+                self._post_inbound_batch(posts)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:  # noqa: BLE001 - find the culprit one event at a time
                 raise _ReplayOneByOne() from exc
-        return len(events)
+        return events.ids
 
     def _lock_and_process(self, event_id):
         self.env.cr.execute(
@@ -560,9 +683,8 @@ class LeadChannelEvent(models.Model):
         lead are created with one ``create()`` each, so scoring and routing
         run set-based; the message is then posted by ``_process_whatsapp``.
         The values are those ``_ingest`` would give, under the same contact
-        key locks. Returns ``{event id: (lead id, partner id)}``; on any
-        non-transient error nothing is prepared and every event takes the
-        one-by-one path.
+        key locks. Returns ``{event id: (lead id, partner id)}``; any
+        non-transient error replays the chunk one event at a time.
         """
         candidates, claimed = [], set()
         for event in self.sudo():
@@ -582,14 +704,12 @@ class LeadChannelEvent(models.Model):
         if len(candidates) < 2:
             return {}
         try:
-            with self.env.cr.savepoint():
-                return self._create_new_contacts(candidates)
+            return self._create_new_contacts(candidates)
         except TRANSIENT_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001 - the one-by-one path records each error
             _logger.info("lead_channels: batch creation skipped: %s", exc)
-            self.env.invalidate_all()
-            return {}
+            raise _ReplayOneByOne() from exc
 
     def _create_new_contacts(self, candidates):
         Key = self.env["lead.channel.contact.key"].sudo()
@@ -641,7 +761,10 @@ class LeadChannelEvent(models.Model):
         Lead = self.env["crm.lead"].sudo().with_context(
             default_user_id=False, mail_create_nosubscribe=True, tracking_disable=False,
             # the customer's message opens the chatter, as for Odoo's mail gateway
-            mail_create_nolog=True)
+            mail_create_nolog=True,
+            # a router (lead_distribution) routes them as the chunk commits: its
+            # lock on the rules is then not held while the messages are posted
+            lead_distribution_route_at_commit=True)
         leads = Lead.create(vals_list)
         return {event.id: (lead.id, partner.id) for event, lead, partner in zip(events, leads, lead_partners)}
 

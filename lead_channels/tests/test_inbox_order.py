@@ -20,15 +20,21 @@ class TestInboxOrder(ChannelsCommon, TransactionCase):
         other, _dups = self.Event.sudo()._store(self.wa.id, [("whatsapp_message", "wamid.BROKEN", "{}")])
         ids[other[0]] = "BROKEN"
         run = {"first": {}, "keys": set()}
-        order = [ids[i] for i in self.Event._next_ids(run, 200) if i in ids]
-        self.assertEqual(order, ["N1", "M1", "K2", "N2", "K3", "BROKEN"])
+        next_ids, new_contacts = self.Event._next_ids(run, 200)
+        self.assertTrue(new_contacts)
+        self.assertEqual([ids[i] for i in next_ids if i in ids], ["N1", "M1"],
+                         "the first messages of new contacts, alone")
         # classified once per run; a later delivery of N is not moved ahead any more
         new_ids, _dups = self.deliver_direct(self.wa, self.wa_one("wamid.N3", wa_id="60123450002"))
         ids[new_ids[0]] = "N3"
-        order = [ids[i] for i in self.Event._next_ids(run, 200) if i in ids]
-        self.assertEqual(order, ["N1", "M1", "K2", "N2", "K3", "BROKEN", "N3"])
+        self.assertEqual([ids[i] for i in self.Event._next_ids(run, 200)[0] if i in ids], ["N1", "M1"])
+        self.Event.browse(next_ids)._process()
+        # then everything else, in arrival order
+        next_ids, new_contacts = self.Event._next_ids(run, 200)
+        self.assertFalse(new_contacts)
+        self.assertEqual([ids[i] for i in next_ids if i in ids], ["K2", "N2", "K3", "BROKEN", "N3"])
         # processing in that order: one lead per contact, messages counted
-        self.process_all()
+        self.Event.browse(next_ids)._process()
         for wa_id, count in (("60123450001", 3), ("60123450002", 3), ("60123450003", 1)):
             lead = self.Lead.search([("channel_contact_ref", "=", wa_id)])
             self.assertEqual(len(lead), 1)

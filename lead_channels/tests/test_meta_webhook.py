@@ -40,8 +40,9 @@ class TestMetaWebhook(ChannelsCommon, HttpCase):
         event = self.Event.search([("channel_id", "=", self.wa.id), ("external_id", "=", "wamid.NA1")])
         self.assertEqual(event.state, "new", "stored first, processed by the triggered cron")
         self.assertEqual(event.payload.encode("utf-8"), body, "the raw body is kept verbatim")
-        self.assertTrue(self.env["ir.cron.trigger"].search(
-            [("cron_id", "=", self.env.ref("lead_channels.ir_cron_process_events").id)]))
+        for lane in ("lead_channels.ir_cron_process_events", "lead_channels.ir_cron_process_new_contacts"):
+            self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(lane).id)]),
+                            "both inbox jobs are woken up")
         self.Event._cron_process_events()
         self.assertEqual(event.state, "done")
         lead = event.lead_id
