@@ -227,8 +227,10 @@ class LeadChannel(models.Model):
 
     def _utm_values(self):
         self.ensure_one()
-        source = self.source_id or self.env.ref(SOURCE_XMLIDS[self.channel_type], raise_if_not_found=False)
-        values = {"source_id": source.id if source else False}
+        # the default source by its cached xml id: no query per new lead
+        source_id = self.source_id.id or self.env["ir.model.data"]._xmlid_to_res_id(
+            SOURCE_XMLIDS[self.channel_type], raise_if_not_found=False)
+        values = {"source_id": source_id or False}
         if self.medium_id:
             values["medium_id"] = self.medium_id.id
         if self.campaign_id:

@@ -24,10 +24,15 @@ class LeadChannelContactKey(models.Model):
     ]
 
     def _lock_keys(self, company_id, keys):
-        """Upsert (and so row-lock) the keys, always in the same order."""
-        for key in sorted(set(keys)):
-            self.env.cr.execute("""
-                INSERT INTO lead_channel_contact_key (key, company_id, touched_at)
-                     VALUES (%s, %s, now() at time zone 'UTC')
-                ON CONFLICT (key, company_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
-            """, [key[:255], company_id])
+        """Upsert (and so row-lock) the keys in one statement, always in the
+        same order (code point order, as Python sorts them)."""
+        keys = sorted({key[:255] for key in keys})
+        if not keys:
+            return
+        self.env.cr.execute("""
+            INSERT INTO lead_channel_contact_key (key, company_id, touched_at)
+                 SELECT key, %s, now() at time zone 'UTC'
+                   FROM unnest(%s::varchar[]) AS key
+                  ORDER BY key COLLATE "C"
+            ON CONFLICT (key, company_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
+        """, [company_id, keys])
