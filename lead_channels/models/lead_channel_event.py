@@ -309,16 +309,14 @@ class LeadChannelEvent(models.Model):
                 self.env.cr.commit()
                 time.sleep(IDLE_POLL)
                 continue
-            if new_contacts_only:
-                ids = []
-            progress = self._process_committing(ids, chunk_size=len(ids)) if ids else 0
-            done += progress
-            if progress:
-                continue
-            if new_contacts_only:
+            if new_contacts_only:  # the rest is the main job's
                 if not self._recent_deliveries():
                     return done, 0
                 time.sleep(IDLE_POLL)
+                continue
+            progress = self._process_committing(ids) if ids else 0
+            done += progress
+            if progress:
                 continue
             # inbox drained: notify the followers of the messages just posted
             # (a batch at a time: a new delivery goes first)
@@ -427,8 +425,8 @@ class LeadChannelEvent(models.Model):
                 known |= keys
 
     @api.model
-    def _process_committing(self, event_ids, chunk_size=CHUNK_SIZE):
-        """Process events and commit them in chunks of at most ``chunk_size`` events.
+    def _process_committing(self, event_ids):
+        """Process events and commit them in chunks of at most CHUNK_SIZE events.
 
         A crash costs one event only (each runs under a savepoint). A conflict
         (another transaction created the same contact's lead meanwhile), or a
@@ -439,7 +437,7 @@ class LeadChannelEvent(models.Model):
         done = 0
         pending = list(event_ids)
         while pending:
-            chunk, pending = pending[:chunk_size], pending[chunk_size:]
+            chunk, pending = pending[:CHUNK_SIZE], pending[CHUNK_SIZE:]
             try:
                 processed = self._process_chunk(chunk)
                 self._commit_chunk(processed)
@@ -717,8 +715,8 @@ class LeadChannelEvent(models.Model):
         for _event, _data, _phone, _ref, keys in candidates:
             for key, company_id in keys:
                 by_company.setdefault(company_id, set()).add(key)
-        for company_id in sorted(by_company):  # sorted keys: the same lock order as _ingest
-            Key._lock_keys(company_id, sorted(by_company[company_id]))
+        for company_id in sorted(by_company):  # _lock_keys sorts the keys: the same lock order as _ingest
+            Key._lock_keys(company_id, by_company[company_id])
         phones = [c[2] for c in candidates if c[2]]
         refs = [c[3] for c in candidates if c[3]]
         company_ids = list(by_company) + [False]

@@ -54,9 +54,9 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         explicit = bool(self.env.context.get("default_user_id"))
         to_route = [not explicit and not vals.get("user_id") for vals in vals_list]
+        at_commit = self.env.context.get("lead_distribution_route_at_commit")
         if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
             default_company = self.env.company.id
-            at_commit = self.env.context.get("lead_distribution_route_at_commit")
             for vals, flag in zip(vals_list, to_route):
                 if not flag:
                     continue
@@ -72,7 +72,7 @@ class CrmLead(models.Model):
             routable = candidates.filtered(
                 lambda l: all(self._lead_distribution_config((l.company_id or self.env.company).id)))
             if routable:
-                if self.env.context.get("lead_distribution_route_at_commit"):
+                if at_commit:
                     routable._lead_distribution_route_at_commit()
                 else:
                     routable.with_context(lead_distribution_creating=True)._lead_distribution_route(kind="auto")
