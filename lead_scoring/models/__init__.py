@@ -1,4 +1,5 @@
 from . import lead_cached_config_mixin
+from . import lead_domain_rule_mixin
 from . import res_company
 from . import res_config_settings
 from . import lead_scoring_rule

@@ -5,8 +5,8 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..core.scoring import score_leads, tier_for
+from ..vocabulary import OPEN_LEAD_DOMAIN, TIER_SELECTION, TIMELINE_SELECTION
 
-TIER_SELECTION = [("hot", "Hot"), ("warm", "Warm"), ("cold", "Cold")]
 SCORE_FIELDS = ("lead_score", "lead_tier", "lead_score_detail", "lead_score_date")
 # Fields whose change rescores a lead through the ORM's own recompute queue.
 # user_id, team_id and stage_id are left out on purpose: assignment and stage
@@ -42,9 +42,7 @@ class CrmLead(models.Model):
         string="Budget", currency_field="company_currency", tracking=True,
         help="Budget the customer stated.")
     lead_timeline = fields.Selection(
-        [("week", "This week"), ("month", "This month"), ("quarter", "This quarter"),
-         ("later", "Later"), ("unknown", "Unknown")],
-        string="Timeline", default="unknown", required=True, tracking=True,
+        TIMELINE_SELECTION, string="Timeline", default="unknown", required=True, tracking=True,
         help="When the customer intends to buy.")
     lead_is_decision_maker = fields.Boolean(string="Decision Maker")
     lead_meeting_requested = fields.Boolean(
@@ -58,6 +56,18 @@ class CrmLead(models.Model):
         string="Budget Fits", compute="_compute_lead_budget_fit",
         search="_search_lead_budget_fit",
         help="The stated budget reaches the company's minimum fitting budget.")
+
+    # ------------------------------------------------------------------
+    # Open leads: the one definition every addon of the suite uses
+    # ------------------------------------------------------------------
+    @api.model
+    def _lead_open_domain(self):
+        """Active leads neither won nor lost (see ``vocabulary.OPEN_LEAD_DOMAIN``)."""
+        return list(OPEN_LEAD_DOMAIN)
+
+    def _lead_filter_open(self):
+        """The open leads of these records, without a query."""
+        return self.filtered(lambda lead: lead.active and (lead.probability or 0) < 100)
 
     # ------------------------------------------------------------------
     # Scoring
@@ -184,11 +194,11 @@ class CrmLead(models.Model):
         if not cursor:
             return
         Lead = self.sudo().with_context(active_test=False, tracking_disable=True)
-        domain = [("active", "=", True), ("probability", "<", 100), ("id", ">", int(cursor))]
-        leads = Lead.search(domain, limit=batch_size, order="id")
+        open_domain = self._lead_open_domain()
+        leads = Lead.search(open_domain + [("id", ">", int(cursor))], limit=batch_size, order="id")
         leads.action_lead_rescore()
         remaining = 0
         if len(leads) == batch_size:
-            remaining = Lead.search_count([("id", ">", leads[-1].id)] + domain[:2])
+            remaining = Lead.search_count(open_domain + [("id", ">", leads[-1].id)])
         ICP.set_param("lead_scoring.rescore_from_id", str(leads[-1].id) if remaining else False)
         self.env["ir.cron"]._notify_progress(done=len(leads), remaining=remaining)

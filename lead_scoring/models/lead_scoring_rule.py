@@ -1,16 +1,10 @@
-from ast import literal_eval
-
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.osv import expression
-
-from ..core.scoring import fields_of_domain
 
 
 class LeadScoringRule(models.Model):
     _name = "lead.scoring.rule"
     _description = "Lead Scoring Rule"
-    _inherit = ["mail.thread", "lead.cached.config.mixin"]
+    _inherit = ["mail.thread", "lead.domain.rule.mixin"]
     _lead_cache_neutral_fields = frozenset({"description"})
     _order = "sequence, id"
 
@@ -29,25 +23,8 @@ class LeadScoringRule(models.Model):
         "res.company", index=True,
         help="Leave empty to apply the rule to every company.")
 
-    def _get_domain(self):
-        self.ensure_one()
-        return literal_eval(self.domain or "[]")
-
-    @api.constrains("domain")
-    def _check_domain(self):
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        for rule in self:
-            try:
-                domain = literal_eval(rule.domain or "[]")
-                if not isinstance(domain, (list, tuple)):
-                    raise ValueError(_("a domain is a list of conditions, got %s", type(domain).__name__))
-                domain = expression.normalize_domain(domain)
-                # compiling the query checks every field, path and operator
-                Lead._search(domain, limit=1)
-            except (ValueError, SyntaxError, TypeError, KeyError, AssertionError) as e:
-                raise ValidationError(_(
-                    "The filter of the scoring rule '%(rule)s' is invalid: %(error)s",
-                    rule=rule.name, error=e)) from e
+    def _lead_rule_kind(self):
+        return _("scoring rule")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -65,16 +42,6 @@ class LeadScoringRule(models.Model):
         res = super().unlink()
         self.env["crm.lead"]._lead_scoring_request_rescore()
         return res
-
-    def _read_fields(self):
-        """Lead fields the given rules read (first element of each path)."""
-        names = set()
-        for rule in self:
-            try:
-                names |= fields_of_domain(rule._get_domain())
-            except (ValueError, SyntaxError):
-                continue
-        return names
 
     def action_open_health(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
