@@ -130,10 +130,16 @@ class CrmLead(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("'Budget Fits' can only be searched as true or false."))
         companies = self.env["res.company"].sudo().search([("lead_budget_fit_min", ">", 0)])
-        fits = expression.OR([
+        branches = [
             [("company_id", "=", company.id), ("lead_budget", ">=", company.lead_budget_fit_min)]
             for company in companies
-        ]) if companies else expression.FALSE_DOMAIN
+        ]
+        # a lead without a company is measured against the current company,
+        # as _compute_lead_budget_fit does
+        default_min = self.env.company.lead_budget_fit_min
+        if default_min:
+            branches.append([("company_id", "=", False), ("lead_budget", ">=", default_min)])
+        fits = expression.OR(branches) if branches else expression.FALSE_DOMAIN
         if (operator == "=") == value:
             return fits
         return ["!"] + expression.normalize_domain(fits)

@@ -152,6 +152,22 @@ class TestLeadScoring(LeadScoringCase):
         self.assertIn(lead, self.Lead.search([("lead_budget_fit", "=", True)]))
         self.assertNotIn(lead, self.Lead.search([("lead_budget_fit", "=", False)]))
 
+    def test_budget_fit_of_a_lead_without_company(self):
+        """A lead without a company fits against the current company's minimum,
+        in the computed field and in the search the scoring rule runs alike."""
+        self.company.lead_budget_fit_min = 4000
+        lead = self._lead(lead_budget=5000, company_id=False)
+        self.assertFalse(lead.company_id)
+        self.assertTrue(lead.lead_budget_fit)
+        self.assertIn(lead, self.Lead.search([("lead_budget_fit", "=", True)]))
+        self.assertNotIn(lead, self.Lead.search([("lead_budget_fit", "=", False)]))
+        self.assertEqual(lead.lead_score, 15 + 15, "budget stated and budget fits")
+        self.assertIn("Budget fits pricing tier: +15", lead.lead_score_detail)
+        small = self._lead(lead_budget=3000, company_id=False)
+        self.assertFalse(small.lead_budget_fit)
+        self.assertIn(small, self.Lead.search([("lead_budget_fit", "=", False)]))
+        self.assertEqual(small.lead_score, 15)
+
     def test_invalid_domain_is_refused_with_the_problem(self):
         with self.assertRaisesRegex(ValidationError, "invalid.*no_such_field"):
             self.Rule.create({"name": "Broken", "points": 5, "domain": "[('no_such_field', '=', 1)]"})

@@ -1,6 +1,6 @@
 """Pure tests of the scoring arithmetic (no Odoo)."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from lead_scoring_core.scoring import (
     RuleStats, ThresholdError, check_thresholds, fields_of_domain, gap_narrowed,
@@ -51,14 +51,15 @@ def test_invalid_thresholds_are_refused(hot, warm):
         check_thresholds(hot, warm)
 
 
-def test_valid_thresholds_pass():
-    check_thresholds(60, 30)
+@pytest.mark.parametrize("hot,warm", [(60, 30), (1, 0), (31, 30)])
+def test_valid_thresholds_pass_and_give_three_tiers(hot, warm):
+    assert check_thresholds(hot, warm) is None
+    assert [tier_for(s, hot, warm) for s in (hot, warm, warm - 1)] == ["hot", "warm", "cold"]
 
 
 @given(st.integers(-500, 500), st.integers(1, 200), st.integers(0, 199))
 def test_tier_is_monotonic(score, hot, warm):
-    if warm >= hot:
-        return
+    assume(warm < hot)
     order = {"cold": 0, "warm": 1, "hot": 2}
     assert order[tier_for(score, hot, warm)] <= order[tier_for(score + 1, hot, warm)]
 
