@@ -73,11 +73,17 @@ class TestScoringHealth(LeadScoringCase):
         self.assertIn("narrowed", health.gap_warning)
 
     def test_no_warning_when_the_gap_holds(self):
+        # the previous period had the same gap: nothing narrowed, so no warning
+        # (without a previous period the warning could never show)
+        previous = datetime(2026, 9, 15, 10, 0)
+        self._close([{"name": "PW", "lead_meeting_requested": True}], True, previous)
+        self._close([{"name": "PL"}], False, previous)
         when = datetime(2026, 10, 15, 10, 0)
         self._close([{"name": "W", "lead_meeting_requested": True}], True, when)
         self._close([{"name": "L"}], False, when)
         health = self.env["lead.scoring.health"].create({
             "date_from": "2026-10-01", "date_to": "2026-10-31"})
         health.action_compute()
+        self.assertAlmostEqual(health.previous_score_gap, 25.0, msg="a previous period to compare")
         self.assertFalse(health.gap_warning)
         self.assertEqual(health.score_gap, 25)
