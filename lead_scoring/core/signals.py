@@ -323,12 +323,11 @@ DURATION = Gated(r"\d|day|hari|week|wk|minggu|mgu|month|mth|mnth|bulan|bln|year|
                  "|sebulan|seminggu|月|周|星期|天|年", rf"""
     (?:\b(?:within|in|dalam|dlm|next|timeframe|timeline|another)\b:?\s*(?:the\s+)?(?:next\s+)?
        (?:about\s+|around\s+|~)?(?P<n1>{N_WORD})(?:\s*(?:-|to|or|ke)\s*(?P<n2>{N_WORD}))?\s*{UNIT}
-     | (?P<n3>{N_WORD})(?:\s*(?:-|to|or|ke)\s*(?P<n4>{N_WORD}))?\s*
+     | \b(?P<n3>{N_WORD})(?:\s*(?:-|to|or|ke)\s*(?P<n4>{N_WORD}))?\s*
        (?P<unit2>days?|hari|weeks?|minggu|months?|bulan|years?|tahun)\s*(?:lagi|time|'s\s+time|from\s+now)
      | \b(?:dalam|dlm|within)\s+(?P<single>sebulan|seminggu)\b
      | (?P<cn>[一二两三四五六\d]+)个?(?P<cu>月|周|星期|天|年)(?:内|之内|以内))
 """, re.X)
-MONTHS = ("jan", "feb", "ma", "apr", "me", "jun", "jul", "aug", "sep", "o", "nov", "d")
 MONTH_NAME = Gated("jan|feb|mar|mac|apr|may|mei|jun|jul|aug|ogos|sep|oct|okt|nov|dec|dis|bulan", r"""
     (?:\b(?:in|by|before|early|mid|end\s+of|hujung|awal|akhir|pertengahan|bulan|on)\s+
       |\b\d{1,2}(?:st|nd|rd|th)?\s+)
@@ -340,8 +339,8 @@ MONTH_INDEX = {"jan": 1, "feb": 2, "mar": 3, "mac": 3, "apr": 4, "may": 5, "mei"
                "jul": 7, "aug": 8, "ogo": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12,
                "dis": 12}
 NEXT_YEAR = re.compile(r"\bnext\s+year\b|\b(?:tahun|thn)\s+(?:depan|dpn)\b|明年")
-DAY_ALONE = re.compile(r"(?<!next )(?<!this )\b%s\b(?!\s+(?:depan|dpn|ni|ini))|\b%s\b(?!\s+(?:depan|dpn|ni|ini))"
-                       r"|周[一二三四五六日天]|星期[一二三四五六日天]" % (DAYS_EN, DAYS_MS))
+DAY_ALONE = re.compile(r"\b(?:%s|%s)\b(?!\s+(?:depan|dpn|ni|ini))|周[一二三四五六日天]|星期[一二三四五六日天]"
+                       % (DAYS_EN, DAYS_MS))
 TIME_NEGATION = re.compile(r"\b(?:not|no|tak|tidak|bukan)\s+$|不$")
 TIME_OFF_TOPIC = _words(
     "promo(?:tion)?s? sale valid open buka discount diskaun until ago lalu last", "优惠")
@@ -458,24 +457,28 @@ MEETING_PATTERNS = Gated(
     "view|see|visit|look|person|appoint|appt|temu|book|meet|jumpa|zoom|video|present|drive|"
     "tasting|demo|drop|come|datang|dtg|tengok|tgk|tgok|tngok|lihat|jenguk|lawat|看|预约|参观|见面|试驾",
     rf"""
-    \bviewing\b(?!\s*(?:fee|deck|gallery))
-  | \b{ASK}\s+(?:i\s+|we\s+|me\s+|us\s+|you\s+)?(?:go\s+|come\s+)?(?:and\s+)?view\b
-  | \b{ASK}\s+(?:i\s+|we\s+|me\s+|us\s+)?(?:come\s+|go\s+)?(?:and\s+)?see\s+
-      (?:it\b|them\b|(?:the\s+|this\s+|that\s+|your\s+|a\s+|an\s+)?(?:[\w-]+\s+){{0,2}}?{PLACE}\b)
-  | \bsite\s+visit\b|\bvisit(?:ing)?\s+(?:the|your|a|this|that|it|our|unit|house|showroom|show|sales|site|office|property|shop|clinic)\b
-  | \b{ASK}\s+(?:i\s+|we\s+)?visit\b|\blawatan(?:\s+tapak)?\b|\b(?:me)?lawat\b
-  | \b(?:come|go|drop\s+by)\s+(?:and\s+|to\s+)?(?:take|have)\s+a\s+look\b
-  | \b(?:have|take)\s+a\s+look\s+at\s+(?:the|this|that|your)\s+(?:[\w-]+\s+){{0,2}}?{PLACE}
-  | \barrange\s+to\s+(?:have|take)\s+a\s+look\b|\bin\s+person\b
-  | \bappointment\b|\bappt\b|\btemu\s?janji\b|\bbook(?:ing)?\s+(?:a\s+)?(?:slot|session)\b
-  | \bmeet(?:ing)?\b|\bjumpa\b|\bberjumpa\b|\bzoom\b|\bgoogle\s+meet\b|\bvideo\s+call\b
-  | \bpresentation\b|\btest\s?drive\b|\bfood\s+tasting\b|\bdemo\b(?!\s*video)|\bdrop\s+by\b
-  | \bcome\s+over\b|\bcome\s+to\s+(?:the\s+|your\s+)?(?:site|office|showroom)\b
-  | \b(?:datang|dtg)\s+(?:ke\s+)?(?:ofis|office|pejabat|showroom|kedai|site|tapak)\b
-  | \b(?:nak|nk|boleh|bole|bleh|blh|datang|dtg|pergi|gi|dapat|bila|mahu|mau|ingin|jom|untuk|utk)
-      \s+(?:\w+\s+){{0,2}}?(?:tengok|tgk|tgok|tngok|lihat|jenguk)(?:-tengok|2)?\b(?!\s+(?:dulu\s+)?{MEDIA})
-  | \b(?:tengok|tgk|tgok|lihat|jenguk)\s+(?:rumah|unit|bilik|kereta|tanah|tempat|dewan|dapur
-      |showroom|site|tapak|kedai|ofis|pejabat)\b
+    \b(?:
+      viewing\b(?!\s*(?:fee|deck|gallery))
+    | {ASK}\s+(?:(?:i|we|me|us|you)\s+)?(?:(?:go|come)\s+)?(?:and\s+)?
+        (?:view\b|visit\b|see\s+(?:it\b|them\b|(?:(?:the|this|that|your|a|an)\s+)?(?:[\w-]+\s+){{0,2}}?{PLACE}\b))
+    | site\s+visit\b
+    | visit(?:ing)?\s+(?:the|your|a|this|that|it|our|unit|house|showroom|show|sales|site|office|property
+                       |shop|clinic)\b
+    | lawatan(?:\s+tapak)?\b|(?:me)?lawat\b
+    | (?:come|go|drop\s+by)\s+(?:and\s+|to\s+)?(?:take|have)\s+a\s+look\b
+    | (?:have|take)\s+a\s+look\s+at\s+(?:the|this|that|your)\s+(?:[\w-]+\s+){{0,2}}?{PLACE}
+    | arrange\s+to\s+(?:have|take)\s+a\s+look\b|in\s+person\b
+    | appointment\b|appt\b|temu\s?janji\b|book(?:ing)?\s+(?:a\s+)?(?:slot|session)\b
+    | meet(?:ing)?\b|jumpa\b|berjumpa\b|zoom\b|google\s+meet\b|video\s+call\b
+    | presentation\b|test\s?drive\b|food\s+tasting\b|demo\b(?!\s*video)|drop\s+by\b
+    | come\s+over\b|come\s+to\s+(?:the\s+|your\s+)?(?:site|office|showroom)\b
+    | (?:datang|dtg)\s+(?:ke\s+)?(?:ofis|office|pejabat|showroom|kedai|site|tapak)\b
+    | (?:nak|nk|boleh|bole|bleh|blh|datang|dtg|pergi|gi|dapat|bila|mahu|mau|ingin|jom|untuk|utk)
+        \s+(?:\w+\s+){{0,2}}?(?:tengok|tgk|tgok|tngok|lihat|jenguk)(?:-tengok|2)?\b
+        (?!\s+(?:dulu\s+)?{MEDIA})
+    | (?:tengok|tgk|tgok|lihat|jenguk)\s+(?:rumah|unit|bilik|kereta|tanah|tempat|dewan|dapur
+        |showroom|site|tapak|kedai|ofis|pejabat)\b
+    )
   | 看房|看看(?:这个|那个)?(?:房子|单位|房)|去看|看一下|预约|参观|见面|试驾
 """, re.X)
 MEETING_NEGATION = re.compile(
@@ -484,18 +487,21 @@ MEETING_NEGATION = re.compile(
 COMPETITOR_PATTERNS = Gated(
     "agen|ejen|dealer|showroom|vendor|contractor|kontraktor|supplier|provider|compan|consultant|"
     "broker|negotiator|syarikat|alternati|pengganti|中介|别家|代理", r"""
-    \b(?:another|other|different|previous|ex|old|former|current|existing|several)\s+(?:[\w-]+\s+)?
-      (?:agents?|agency|agencies|dealers?|showrooms?|vendors?|contractors?|suppliers?|providers?
-       |companies|consultants?|brokers?|negotiators?)\b
-  | \b(?:agent|agen|ejen|kontraktor|dealer|syarikat|company|vendor)\s+lain\b
-  | \b(?:already|currently|also|still)\s+(?:have|has|got|engaged|using|with)\s+(?:an?\s+)?(?:agent|agency|agen|ejen)\b
-  | \b(?:working|worked|work|dealing|dealt|talking|talked|engaged|engaging|tried|went)\s+with\s+
-      (?:an?\s+|the\s+|my\s+)?(?:[\w-]+\s+){0,2}?(?:agents?|agency|agencies)\b
-  | (?<!your\s)(?<!you\s)\b(?:dealer|showroom|agency|contractor|vendor)\b[^.?!]{0,30}
-      \b(?:quoted|offered|gave|give|bagi|charges?)\b
-  | \b(?:compared?|comparing|banding(?:kan)?)\s+(?:with|to|dengan)\b[^.?!]{0,40}
-      \b(?:showroom|dealer|agent|agency|contractor|vendor)
-  | \blooking\s+for\s+(?:an?\s+)?alternatives?\b|\bcari\s+(?:alternatif|pengganti)\b
+    \b(?:
+      (?:another|other|different|previous|ex|old|former|current|existing|several)\s+(?:[\w-]+\s+)?
+        (?:agents?|agency|agencies|dealers?|showrooms?|vendors?|contractors?|suppliers?|providers?
+         |companies|consultants?|brokers?|negotiators?)\b
+    | (?:agent|agen|ejen|kontraktor|dealer|syarikat|company|vendor)\s+lain\b
+    | (?:already|currently|also|still)\s+(?:have|has|got|engaged|using|with)\s+(?:an?\s+)?
+        (?:agent|agency|agen|ejen)\b
+    | (?:working|worked|work|dealing|dealt|talking|talked|engaged|engaging|tried|went)\s+with\s+
+        (?:an?\s+|the\s+|my\s+)?(?:[\w-]+\s+){0,2}?(?:agents?|agency|agencies)\b
+    | (?<!your\s)(?<!you\s)(?:dealer|showroom|agency|contractor|vendor)\b[^.?!]{0,30}
+        \b(?:quoted|offered|gave|give|bagi|charges?)\b
+    | (?:compared?|comparing|banding(?:kan)?)\s+(?:with|to|dengan)\b[^.?!]{0,40}
+        \b(?:showroom|dealer|agent|agency|contractor|vendor)
+    | looking\s+for\s+(?:an?\s+)?alternatives?\b|cari\s+(?:alternatif|pengganti)\b
+    )
   | 其他中介|别的中介|另一个中介|其它中介|别家|其他代理|别的代理
 """, re.X)
 COMPETITOR_NEGATION = re.compile(

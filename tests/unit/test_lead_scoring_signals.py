@@ -156,3 +156,23 @@ def test_month_names_need_the_day_of_the_message():
 def test_empty_text_reads_nothing():
     assert read_signals("") == {}
     assert read_signals("   ") == {}
+
+
+def test_only_empty_fields_are_filled_and_a_read_timeline_gets_nearer():
+    from lead_scoring_core.signal_fill import merge_signals, signals_to_fill
+    from lead_scoring_core.signals import Signal
+
+    found = merge_signals([
+        read_signals("budget RM 800k, buying within 3 months"),
+        read_signals("actually next month, and budget 900k"),
+    ])
+    assert found["budget"].value == 800000, "the first budget of the batch"
+    assert found["timeline"].value == "month", "the nearest timeline of the batch"
+    empty = {"budget": 0, "timeline": "unknown", "meeting": False}
+    assert set(signals_to_fill(empty, set(), found)) == {"budget", "timeline"}
+    agent_set = {"budget": 500000, "timeline": "later"}
+    assert signals_to_fill(agent_set, set(), found) == {}, "an agent's values stay"
+    assert set(signals_to_fill(agent_set, {"timeline"}, found)) == {"timeline"}, \
+        "a timeline read before gets nearer"
+    week = {"timeline": Signal("timeline", "later", "next year")}
+    assert signals_to_fill({"timeline": "month"}, {"timeline"}, week) == {}, "never farther"
