@@ -131,8 +131,10 @@ def _wa_text(message):
     if mtype == "interactive":
         reply = body.get("button_reply") or body.get("list_reply") or {}
         return reply.get("title") or ""
-    if mtype == "reaction":
-        return "[reaction] %s" % (body.get("emoji") or "")
+    if mtype == "reaction":  # an empty emoji: the customer removed the reaction, nothing to say
+        return "[reaction] %s" % body["emoji"] if body.get("emoji") else ""
+    if mtype == "system":
+        return body.get("body") or ""
     if mtype == "contacts":
         names = [((c.get("name") or {}).get("formatted_name") or "") for c in _as_list(message.get("contacts"))]
         return "[contacts] %s" % ", ".join(n for n in names if n)
@@ -161,6 +163,7 @@ def parse_whatsapp_message(payload):
         "text": _wa_text(message),
         "timestamp": timestamp,
         "phone_number_id": (value.get("metadata") or {}).get("phone_number_id"),
+        "system": system_change(message),
         "referral": {
             "ad_id": referral.get("source_id"),
             "source_type": referral.get("source_type"),
@@ -169,6 +172,26 @@ def parse_whatsapp_message(payload):
             "body": referral.get("body"),
         } if referral else {},
     }
+
+
+def system_change(message):
+    """A WhatsApp ``system`` message as ``{"type", "body", "new_wa_id", "new_user_id"}``
+    (``user_changed_number``: the customer's new number; ``user_changed_user_id``:
+    their new business-scoped id), or ``None`` for any other message."""
+    if (message.get("type") or "") != "system" or not isinstance(message.get("system"), dict):
+        return None
+    system = message["system"]
+    return {"type": system.get("type") or "", "body": system.get("body") or "",
+            "new_wa_id": system.get("new_wa_id") or system.get("wa_id"),
+            "new_user_id": system.get("user_id") or system.get("new_user_id")}
+
+
+def wa_id_e164(wa_id):
+    """A WhatsApp ``wa_id`` as E.164 (``+`` and its digits) without checking the
+    number against a phone library: WhatsApp verified it. None when it is not
+    a plausible international number (6 to 15 digits)."""
+    digits = str(wa_id or "").strip().lstrip("+")
+    return "+" + digits if digits.isdigit() and 6 <= len(digits) <= 15 else None
 
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

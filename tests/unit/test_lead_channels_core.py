@@ -230,3 +230,31 @@ def test_generic_keeps_whole_body():
     assert normalize_phone(parsed["phone"], "MY") == "+60129876543"
     assert parsed["email"] == "siti.rahman@example.com"
     assert parsed["message"] == body.strip()
+
+
+def test_wa_id_kept_as_e164_even_outside_the_phone_library():
+    assert meta.wa_id_e164("972987654321") == "+972987654321"
+    assert meta.wa_id_e164("+60123456789") == "+60123456789"
+    assert meta.wa_id_e164("12345") is None and meta.wa_id_e164("MY.BSUID.1") is None
+    assert meta.wa_id_e164(None) is None
+
+
+def test_removed_reaction_says_nothing():
+    removed = wa_delivery({"from": "60123456789", "id": "wamid.R0", "type": "reaction",
+                           "reaction": {"message_id": "wamid.X", "emoji": ""}})
+    added = wa_delivery({"from": "60123456789", "id": "wamid.R1", "type": "reaction",
+                         "reaction": {"message_id": "wamid.X", "emoji": "\U0001F44D"}})
+    assert meta.parse_whatsapp_message(meta.split_delivery(removed)[0][2])["text"] == ""
+    assert meta.parse_whatsapp_message(meta.split_delivery(added)[0][2])["text"] == "[reaction] \U0001F44D"
+
+
+def test_system_messages():
+    changed = wa_delivery({"from": "60123456789", "id": "wamid.S1", "type": "system", "system": {
+        "body": "User A changed from +60 12-345 6789 to +60 13-999 8888", "new_wa_id": "60139998888",
+        "type": "user_changed_number"}})
+    parsed = meta.parse_whatsapp_message(meta.split_delivery(changed)[0][2])
+    assert parsed["system"] == {"type": "user_changed_number", "new_wa_id": "60139998888", "new_user_id": None,
+                                "body": "User A changed from +60 12-345 6789 to +60 13-999 8888"}
+    assert parsed["text"].startswith("User A changed")
+    text = wa_delivery({"from": "60123456789", "id": "wamid.S2", "type": "text", "text": {"body": "hi"}})
+    assert meta.parse_whatsapp_message(meta.split_delivery(text)[0][2])["system"] is None
