@@ -12,6 +12,7 @@
         "security/lead_sla_security.xml",
         "security/ir.model.access.csv",
         "data/lead_sla_policy_data.xml",
+        "data/lead_sla_upgrade_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "views/lead_sla_policy_views.xml",

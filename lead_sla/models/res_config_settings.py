@@ -18,6 +18,8 @@ class ResConfigSettings(models.TransientModel):
         string="Contact Note Minimum Length",
         config_parameter="lead_sla.contacted_note_min_length",
         default=DEFAULT_NOTE_MIN_LENGTH)
+    lead_stage_note_required = fields.Boolean(
+        related="company_id.lead_stage_note_required", readonly=False)
     lead_sla_followup_cadence = fields.Char(
         string="Follow-up Cadence (days)",
         config_parameter="lead_sla.followup_cadence",
