@@ -244,12 +244,11 @@ class LeadDashboard(models.AbstractModel):
             SQL.identifier(Lead._table, "sla_response_minutes"))
         self.env.cr.execute(SQL("""
             SELECT user_id, COUNT(*),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY sla_response_minutes),
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY sla_response_minutes)
+                   percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY sla_response_minutes)
               FROM %s AS answered
              GROUP BY ROLLUP (user_id)""", rows))
-        times = {user_id: (count, median, p90)
-                 for user_id, count, median, p90 in self.env.cr.fetchall()}
+        times = {user_id: (count, *(percentiles or (None, None)))
+                 for user_id, count, percentiles in self.env.cr.fetchall()}
         per_user, users = {}, {}
         for user, status, count in statuses:
             users[user.id] = user

@@ -9,8 +9,8 @@ Usage::
 It creates a throwaway database (``--db``, env ``LEAD_DASHBOARD_BENCH_DB``,
 default ``lead_dashboard_bench``) copied from ``--template`` (or freshly
 installed without demo data), inserts ``--leads`` leads with one SQL statement
-(10 teams of 10 agents, two years of history: old leads mostly closed, recent
-ones half open; channels, sources, stages, lost reasons, revenue and SLA
+(10 teams of 10 agents, two years of history in creation order, as a real
+table fills: old leads mostly closed, recent ones half open; channels, sources, stages, lost reasons, revenue and SLA
 outcomes spread over them), and times ``lead.dashboard.get_dashboard_data``
 for the last 90 days, as the admin user (a sales manager: record rules on),
 for one team (target < 500 ms) and for all teams (target < 2 s).
@@ -143,7 +143,8 @@ def insert_leads(cr, setup, n_leads, today):
                CASE WHEN roll %% 10 < 7 THEN (i * 7) %% 600 ELSE 0 END,
                1, 1, %(today)s - age * interval '1 day' + (i %% 86400) * interval '1 second',
                %(today)s
-          FROM o""", dict(setup, n=n_leads, days=HISTORY_DAYS, today=today))
+          FROM o
+         ORDER BY age DESC, i""", dict(setup, n=n_leads, days=HISTORY_DAYS, today=today))
     cr.execute("ANALYZE crm_lead")
 
 
