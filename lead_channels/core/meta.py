@@ -30,6 +30,23 @@ def _digest(value):
     return hashlib.sha256(raw).hexdigest()[:40]
 
 
+MAX_DEPTH = 32  # Meta's deliveries nest 8 levels; deeper is an attack on the parsers
+
+
+def _too_deep(data, limit=MAX_DEPTH):
+    """True when lists/objects nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def load_body(body):
     """Decode the raw body; raise PayloadError with a short reason."""
     if isinstance(body, bytes):
@@ -43,8 +60,12 @@ def load_body(body):
         data = json.loads(body)
     except ValueError:
         raise PayloadError("body is not JSON") from None
+    except RecursionError:  # json's C parser gives up on very deep nesting
+        raise PayloadError("body is nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError("JSON body must be an object")
+    if _too_deep(data):
+        raise PayloadError("body is nested too deeply")
     return data
 
 

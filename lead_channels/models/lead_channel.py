@@ -23,7 +23,8 @@ SOURCE_XMLIDS = {
 
 
 def _new_token(_records=None):
-    return secrets.token_urlsafe(24)
+    # 32 random bytes (43 URL-safe characters): the token alone guards the web form
+    return secrets.token_urlsafe(32)
 
 
 class LeadChannel(models.Model):
