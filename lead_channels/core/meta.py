@@ -175,6 +175,16 @@ def _flow_text(reply):
     return "\n".join(lines)
 
 
+def delivery_errors(payload):
+    """Meta's title and details of the errors a stored notification carries
+    (``value.errors``: what Meta could not deliver), or an empty string."""
+    try:
+        value, _entry = _first_change_value(payload)
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return _errors_text(value.get("errors")) if isinstance(value, dict) else ""
+
+
 def _errors_text(errors):
     """Meta's title and details of what it could not deliver."""
     parts = []

@@ -281,3 +281,14 @@ def test_order_contacts_unsupported_and_flow_are_readable():
         "type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent",
                                           "response_json": '{"flow_token": "t", "budget": "RM 500k", "rooms": "3"}'}}})
     assert flow == "Sent\nbudget: RM 500k\nrooms: 3"
+
+
+def test_value_errors_are_readable():
+    data = {"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp", "errors": [
+            {"code": 131000, "title": "Something went wrong",
+             "error_data": {"details": "Media download failed"}}]}}]}]}
+    kind, _ext, payload = meta.split_delivery(data)[0]
+    assert kind == meta.UNKNOWN
+    assert meta.delivery_errors(payload) == "Something went wrong - Media download failed"
+    assert meta.delivery_errors({"entry": []}) == ""
