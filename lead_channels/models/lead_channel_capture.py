@@ -49,7 +49,10 @@ class LeadChannelCapture(models.AbstractModel):
             "manual": self._capture_manual,
         }.get(event.kind)
         if not handler:
-            event._finish("ignored", error=_("Nothing to do for %s notifications.", event.kind))
+            errors = meta.delivery_errors(event._payload()) if event.kind == meta.UNKNOWN else ""
+            event._finish("ignored", error=_("Meta could not deliver a message: %s. Ask the customer to "
+                                             "send it again.", errors) if errors
+                          else _("Nothing to do for %s notifications.", event.kind))
             return
         handler(event)
 

@@ -72,3 +72,26 @@ class TestWhatsappShapes(ChannelsCommon, TransactionCase):
                                                              "type": "user_changed_user_id"}}, contacts=[])
         self.assertEqual(unknown.state, "ignored", "not failed: nothing to retry")
         self.assertIn("no open lead knows the old one", unknown.error)
+
+    def test_order_unsupported_and_meta_errors_say_what_came(self):
+        self.deliver(self.wa_message("wamid.O0")[0])
+        lead = self.leads_of(self.wa)
+        order = self.deliver({"from": "60123456789", "id": "wamid.O1", "timestamp": "1763880070",
+                              "type": "order", "order": {"catalog_id": "C1", "text": "Friday please",
+                                                         "product_items": [{"product_retailer_id": "SKU-1",
+                                                                            "quantity": "2", "item_price": "10.50",
+                                                                            "currency": "MYR"}]}})
+        self.assertEqual(order.state, "done")
+        self.assertIn("2 x SKU-1 @ 10.50 MYR", self.customer_lines(lead)[0])
+        self.assertIn("Friday please", self.customer_lines(lead)[0])
+        unsupported = self.deliver({"from": "60123456789", "id": "wamid.X1", "timestamp": "1763880080",
+                                    "type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]})
+        self.assertEqual(unsupported.state, "done")
+        self.assertIn("Message type unknown", self.customer_lines(lead)[0])
+        self.deliver_direct(self.wa, {"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{
+            "field": "messages", "value": {"messaging_product": "whatsapp", "errors": [
+                {"code": 131000, "title": "Something went wrong",
+                 "error_data": {"details": "Media download failed"}}]}}]}]})
+        failed_delivery = self.process_all()
+        self.assertEqual(failed_delivery.state, "ignored")
+        self.assertIn("Something went wrong - Media download failed", failed_delivery.error)

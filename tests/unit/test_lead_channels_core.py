@@ -258,3 +258,37 @@ def test_system_messages():
     assert parsed["text"].startswith("User A changed")
     text = wa_delivery({"from": "60123456789", "id": "wamid.S2", "type": "text", "text": {"body": "hi"}})
     assert meta.parse_whatsapp_message(meta.split_delivery(text)[0][2])["system"] is None
+
+
+def _text_of(message):
+    return meta.parse_whatsapp_message(meta.split_delivery(wa_delivery(message))[0][2])["text"]
+
+
+def test_order_contacts_unsupported_and_flow_are_readable():
+    order = _text_of({"from": "60123456789", "id": "wamid.O1", "type": "order", "order": {
+        "catalog_id": "C1", "text": "Deliver on Friday", "product_items": [
+            {"product_retailer_id": "SKU-1", "quantity": "2", "item_price": "10.50", "currency": "MYR"},
+            {"product_retailer_id": "SKU-9", "quantity": 1, "item_price": 99, "currency": "MYR"}]}})
+    assert order == "[order]\n2 x SKU-1 @ 10.50 MYR\n1 x SKU-9 @ 99 MYR\nDeliver on Friday"
+    shared = _text_of({"from": "60123456789", "id": "wamid.C1", "type": "contacts", "contacts": [
+        {"name": {"formatted_name": "Ali Baba"}, "phones": [{"phone": "+60 13-999 8888", "wa_id": "60139998888"}]}]})
+    assert shared == "[contacts] Ali Baba (+60 13-999 8888)"
+    unsupported = _text_of({"from": "60123456789", "id": "wamid.U1", "type": "unsupported", "errors": [
+        {"code": 131051, "title": "Message type unknown",
+         "error_data": {"details": "Message type is currently not supported."}}]})
+    assert unsupported == "[unsupported] Message type unknown - Message type is currently not supported."
+    flow = _text_of({"from": "60123456789", "id": "wamid.F1", "type": "interactive", "interactive": {
+        "type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent",
+                                          "response_json": '{"flow_token": "t", "budget": "RM 500k", "rooms": "3"}'}}})
+    assert flow == "Sent\nbudget: RM 500k\nrooms: 3"
+
+
+def test_value_errors_are_readable():
+    data = {"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp", "errors": [
+            {"code": 131000, "title": "Something went wrong",
+             "error_data": {"details": "Media download failed"}}]}}]}]}
+    kind, _ext, payload = meta.split_delivery(data)[0]
+    assert kind == meta.UNKNOWN
+    assert meta.delivery_errors(payload) == "Something went wrong - Media download failed"
+    assert meta.delivery_errors({"entry": []}) == ""
