@@ -12,6 +12,7 @@
         "security/lead_distribution_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/res_company_data.xml",
         "views/lead_skill_views.xml",
         "views/lead_territory_views.xml",
         "views/lead_routing_rule_views.xml",

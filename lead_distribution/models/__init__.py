@@ -8,3 +8,4 @@ from . import lead_routing_state
 from . import lead_assignment_log
 from . import lead_distribution_share
 from . import crm_lead
+from . import crm_lead_routing
