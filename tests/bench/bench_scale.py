@@ -120,7 +120,7 @@ def fill(cr, upto, users, team):
         SELECT 'Filler ' || g, 'opportunity',
                g %% 10 <> 1,                                           -- lost: archived
                CASE WHEN g %% 10 = 0 THEN 10 WHEN g %% 10 = 1 THEN 0 ELSE 100 END,
-               (%(users)s::int[])[1 + g %% %(n)s], %(team)s, %(company)s,
+               (%(users)s::int[])[1 + (g / 10) %% %(n)s], %(team)s, %(company)s,
                CASE WHEN g %% 10 IN (0, 1) THEN %(new)s ELSE %(won)s END,
                'unknown', '0', d, d, d, 1, 1, 'filler'
           FROM generate_series(%(start)s, %(stop)s) g,
