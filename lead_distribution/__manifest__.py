@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/ir_cron_performance_data.xml",
+        "data/res_company_data.xml",
         "views/lead_skill_views.xml",
         "views/lead_territory_views.xml",
         "views/lead_routing_rule_views.xml",

@@ -10,3 +10,4 @@ from . import lead_assignment_log
 from . import lead_distribution_share
 from . import crm_lead
 from . import crm_lead_availability
+from . import crm_lead_routing
