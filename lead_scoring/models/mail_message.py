@@ -16,11 +16,13 @@ class MailMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         messages = super().create(vals_list)
-        if any(vals.get("model") == "crm.lead" for vals in vals_list):
-            inbound = messages.filtered(
-                lambda m: m.model == "crm.lead" and m.res_id and m.message_type in INBOUND_TYPES)
-            if inbound:
-                inbound._lead_read_signals()
+        # decided from the values, not the records: reading them back would
+        # cost a query per create (Odoo posts many messages one by one)
+        inbound = [message.id for message, vals in zip(messages, vals_list)
+                   if vals.get("model") == "crm.lead" and vals.get("res_id")
+                   and vals.get("message_type", "comment") in INBOUND_TYPES]
+        if inbound:
+            self.browse(inbound)._lead_read_signals()
         return messages
 
     def _lead_signal_text(self):
