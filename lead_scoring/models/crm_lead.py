@@ -1,4 +1,5 @@
 
+import json
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -66,8 +67,8 @@ class CrmLead(models.Model):
         help="Messages the customer sent us on any channel.")
     lead_signal_fields = fields.Char(
         string="Read from Messages", copy=False, readonly=True,
-        help="Qualification fields filled from the customer's messages (technical names, "
-        "comma-separated). A field an agent edits leaves this list and is never read again.")
+        help="Qualification fields filled from the customer's messages, with the value read "
+        "(JSON). A field whose value differs from the one read was set by an agent.")
     lead_budget_fit = fields.Boolean(
         string="Budget Fits", compute="_compute_lead_budget_fit",
         search="_search_lead_budget_fit",
@@ -173,10 +174,6 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
-        if not self.env.context.get("lead_signals_apply"):
-            edited = set(vals) & set(SIGNAL_FIELDS.values())
-            if edited:
-                self._lead_signals_forget(edited)
         rule_fields = set(vals) & self._lead_scoring_rule_fields()
         if not rule_fields or "priority" in vals:
             return super().write(vals)
@@ -265,15 +262,16 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # Signals read from the customer's messages
     # ------------------------------------------------------------------
-    def _lead_signals_forget(self, field_names):
-        """An agent edited these fields: they are no longer 'read from a message'."""
-        groups = defaultdict(list)
-        for lead in self.filtered("lead_signal_fields"):
-            names = set(lead.lead_signal_fields.split(","))
-            if names & field_names:
-                groups[",".join(sorted(names - field_names)) or False].append(lead.id)
-        for value, ids in groups.items():
-            self.browse(ids).with_context(lead_signals_apply=True).write({"lead_signal_fields": value})
+    def _lead_signals_read(self):
+        """{field: value} of the fields filled from messages that still hold
+        the value read: the others were set or corrected by an agent since."""
+        self.ensure_one()
+        try:
+            read = json.loads(self.lead_signal_fields or "{}")
+        except ValueError:
+            return {}
+        return {name: value for name, value in read.items()
+                if name in self._fields and self[name] == value}
 
     def _lead_read_message_signals(self, messages):
         """The signals found in a lead's new messages (oldest first)."""
@@ -292,21 +290,24 @@ class CrmLead(models.Model):
             if not (lead.company_id or self.env.company).lead_read_signals:
                 continue
             found = lead._lead_read_message_signals(messages_by_lead[lead.id])
-            read_names = set((lead.lead_signal_fields or "").split(",")) - {""}
-            read_kinds = {kind for kind, name in SIGNAL_FIELDS.items() if name in read_names}
+            if not found:
+                continue
+            read = lead._lead_signals_read()
+            read_kinds = {kind for kind, name in SIGNAL_FIELDS.items() if name in read}
             current = {kind: lead[name] for kind, name in SIGNAL_FIELDS.items()}
-            fill = signals_to_fill(current, read_kinds, found) if found else {}
+            fill = signals_to_fill(current, read_kinds, found)
             if fill:
-                fills[lead] = (fill, read_names | {SIGNAL_FIELDS[kind] for kind in fill})
+                read.update({SIGNAL_FIELDS[kind]: signal.value for kind, signal in fill.items()})
+                fills[lead] = (fill, read)
         if not fills:
             return
         groups = defaultdict(list)
-        for lead, (fill, names) in fills.items():
+        for lead, (fill, read) in fills.items():
             vals = {SIGNAL_FIELDS[kind]: signal.value for kind, signal in fill.items()}
-            vals["lead_signal_fields"] = ",".join(sorted(names))
+            vals["lead_signal_fields"] = json.dumps(read, sort_keys=True)
             groups[tuple(sorted(vals.items()))].append(lead.id)
         # the note below says what was read: no tracking message besides it
-        Lead = self.with_context(lead_signals_apply=True, mail_notrack=True)
+        Lead = self.with_context(mail_notrack=True)
         for vals, ids in groups.items():
             Lead.browse(ids).write(dict(vals))
         self.browse([lead.id for lead in fills])._message_log_batch(

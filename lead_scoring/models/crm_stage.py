@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import api, models
 
 from ..core.pipeline import Stage, plan_pipeline
 

@@ -16,11 +16,15 @@ class MailMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         messages = super().create(vals_list)
-        if any(vals.get("model") == "crm.lead" for vals in vals_list):
-            inbound = messages.filtered(
-                lambda m: m.model == "crm.lead" and m.res_id and m.message_type in INBOUND_TYPES)
-            if inbound:
-                inbound._lead_read_signals()
+        # decided from the values, not the records: reading them back would
+        # cost a query per create (Odoo posts many messages one by one)
+        inbound = [message.id for message, vals in zip(messages, vals_list)
+                   if vals.get("model") == "crm.lead" and vals.get("res_id")
+                   and vals.get("message_type", "comment") in INBOUND_TYPES]
+        if inbound:
+            # sudo: the poster (a portal customer, the public web form) may
+            # not read messages back; posting on the lead was already allowed
+            self.browse(inbound).sudo()._lead_read_signals()
         return messages
 
     def _lead_signal_text(self):
@@ -42,18 +46,19 @@ class MailMessage(models.Model):
         """
         messages = self
         if not self.env.context.get("lead_signals_from_customer"):
-            authors = self.author_id.ids
-            # sudo: which authors are internal users is needed whoever posts
-            # (a portal customer, the public web form); archived users count
-            internal = set(self.env["res.users"].sudo().with_context(active_test=False).search(
-                [("partner_id", "in", authors), ("share", "=", False)]).partner_id.ids) if authors else set()
+            user = self.env.user
+            internal = {user.partner_id.id} if user._is_internal() else set()
+            others = set(self.author_id.ids) - internal
+            if others:
+                # archived internal users (OdooBot) are internal too
+                internal |= set(self.env["res.users"].with_context(active_test=False).search(
+                    [("partner_id", "in", list(others)), ("share", "=", False)]).partner_id.ids)
             messages = self.filtered(lambda m: m.author_id.id not in internal)
         if not messages:
             return
         reads = {}
         for message in messages.sorted("id"):
             reads.setdefault(message.res_id, []).append(message)
-        # sudo: the message was posted on the lead already (message_post
-        # checked it); the reader writes only the lead's qualification fields
-        leads = self.env["crm.lead"].sudo().browse(list(reads))
+        # (sudo, from create) the reader writes only the lead's qualification fields
+        leads = self.env["crm.lead"].browse(list(reads))
         leads._lead_apply_message_signals(reads)

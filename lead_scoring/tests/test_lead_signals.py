@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo.tests import tagged
 
 from .common import LeadScoringCase
@@ -12,7 +14,8 @@ class TestLeadSignals(LeadScoringCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.lead_read_signals = True
+        cls.env.ref("base.MYR").active = True
+        cls.company.write({"lead_read_signals": True, "currency_id": cls.env.ref("base.MYR").id})
         cls.customer = cls.env["res.partner"].create({"name": "Aisyah", "phone": "+60 12-345 6789"})
 
     def _lead(self, **vals):
@@ -43,8 +46,8 @@ class TestLeadSignals(LeadScoringCase):
                       "viewing requested ('can I view it this Saturday'); "
                       "timeline: this week ('can I view it this Saturday')", note.body)
         self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
-        self.assertEqual(set(lead.lead_signal_fields.split(",")),
-                         {"lead_budget", "lead_meeting_requested", "lead_timeline"})
+        self.assertEqual(lead._lead_signals_read(), {
+            "lead_budget": 800000, "lead_meeting_requested": True, "lead_timeline": "week"})
 
     def test_agent_values_are_never_overwritten(self):
         lead = self._lead(lead_budget=500000, lead_timeline="later")
@@ -65,7 +68,7 @@ class TestLeadSignals(LeadScoringCase):
         self._from_customer(lead, "Maybe next year only")
         self.assertEqual(lead.lead_timeline, "month", "never farther")
         lead.lead_timeline = "later"  # the agent knows better
-        self.assertNotIn("lead_timeline", lead.lead_signal_fields or "")
+        self.assertNotIn("lead_timeline", lead._lead_signals_read())
         self._from_customer(lead, "Need it ASAP")
         self.assertEqual(lead.lead_timeline, "later", "the agent's value stays")
         self.assertEqual(len(self._notes(lead)), 2, "one note per fill, none when nothing changed")
@@ -89,8 +92,9 @@ class TestLeadSignals(LeadScoringCase):
 
     def test_unknown_email_sender_is_a_customer(self):
         lead = self._lead(partner_id=False, email_from="someone@example.com")
-        lead.message_post(body="<p>Hello, my budget is RM 1.2 mil.</p>"
-                          "<blockquote>We have units below RM 500k, can view this weekend</blockquote>",
+        lead.message_post(body=Markup(
+                              "<p>Hello, my budget is RM 1.2 mil.</p>"
+                              "<blockquote>We have units below RM 500k, can view this weekend</blockquote>"),
                           author_id=False, email_from="someone@example.com", message_type="email",
                           subtype_xmlid="mail.mt_comment")
         self.assertEqual(lead.lead_budget, 1200000)

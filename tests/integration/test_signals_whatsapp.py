@@ -25,7 +25,9 @@ class TestSignalsOverWhatsApp(SuiteHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
+        env.ref("base.MYR").active = True
         env.company.write({"country_id": env.ref("base.my").id, "lead_read_signals": True,
+                           "currency_id": env.ref("base.MYR").id,
                            "lead_hot_threshold": 60, "lead_warm_threshold": 30,
                            "lead_budget_fit_min": 0})
         env["lead.routing.rule"].search([]).active = False
