@@ -29,6 +29,9 @@
         "report/lead_distribution_fairness_views.xml",
         "views/lead_distribution_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["lead_distribution/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -107,6 +107,7 @@ class CrmTeam(models.Model):
         now = now or fields.Datetime.now()
         figures = self._lead_performance_figures(now)
         bodies = {}
+        words = self._lead_performance_words()
         writes = defaultdict(list)
         for team in self:
             agents, total = figures.get(team.id, ({}, Figures()))
@@ -125,7 +126,7 @@ class CrmTeam(models.Model):
                 lines.append((member, dict(vals, old_tier=member.lead_performance_tier,
                                            old_weight=member.lead_weight)))
                 writes[tuple(sorted(vals.items()))].append(member.id)
-            bodies[team.id] = team._lead_performance_note(total, lines, now)
+            bodies[team.id] = team._lead_performance_note(total, lines, now, words)
         Member = self.env["crm.team.member"].with_context(lead_distribution_performance=True)
         for vals, member_ids in writes.items():
             Member.browse(member_ids).write(dict(vals))
@@ -170,43 +171,55 @@ class CrmTeam(models.Model):
                                                  sum(f.won for f in per_user.values())))
         return result
 
-    def _lead_performance_note(self, total, lines, now):
-        """The published criteria and figures, changes since the last run marked."""
+    @api.model
+    def _lead_performance_words(self):
+        """The note's sentences, translated once per run (not per member)."""
+        return {
+            "title": _("Performance tiers updated"),
+            "criteria": _(
+                "Leads closed (won or lost) from %(start)s to %(end)s (%(days)s days). Tier 1: "
+                "at least %(min)s closed leads and a conversion rate at or above the team's "
+                "%(rate)s%% (%(won)s won of %(closed)s closed). Everyone else: tier 2."),
+            "weights": _("Routing weight: tier 1 = %(weight)s (1 + %(bonus)s%% bonus), tier 2 = 1.0."),
+            "manual": _("Performance weighting is off: the routing weights are the ones set by hand."),
+            "line": _("%(agent)s: %(closed)s closed, %(won)s won, %(rate)s%% - %(tier)s, weight %(weight)s"),
+            "tier_was": _("tier was %s"),
+            "weight_was": _("weight was %s"),
+            "not_computed": _("not computed"),
+            "tiers": dict(self.env["crm.team.member"]._fields["lead_performance_tier"]
+                          ._description_selection(self.env)),
+        }
+
+    def _lead_performance_note(self, total, lines, now, words):
+        """The published criteria and figures, changes since the last run marked
+        (in bold). Kept to a few tags: the chatter sanitizes every note."""
         self.ensure_one()
         start = now - timedelta(days=self.lead_performance_days)
-        tier_names = dict(self.env["crm.team.member"]._fields["lead_performance_tier"]
-                          ._description_selection(self.env))
-        parts = [Markup("<p><b>%s</b></p>") % _("Performance tiers updated"),
-                 Markup("<p>%s</p>") % _(
-                     "Leads closed (won or lost) from %(start)s to %(end)s (%(days)s days). Tier 1: "
-                     "at least %(min)s closed leads and a conversion rate at or above the team's "
-                     "%(rate)s%% (%(won)s won of %(closed)s closed). Everyone else: tier 2.",
-                     start=fields.Date.to_string(start.date()), end=fields.Date.to_string(now.date()),
-                     days=self.lead_performance_days, min=self.lead_performance_min_closed,
-                     rate="%.1f" % total.rate, won=total.won, closed=total.closed)]
+        parts = [Markup("<p><b>%s</b></p>") % words["title"],
+                 Markup("<p>%s</p>") % (words["criteria"] % {
+                     "start": fields.Date.to_string(start.date()), "end": fields.Date.to_string(now.date()),
+                     "days": self.lead_performance_days, "min": self.lead_performance_min_closed,
+                     "rate": "%.1f" % total.rate, "won": total.won, "closed": total.closed})]
         if self.lead_performance_weighting:
-            parts.append(Markup("<p>%s</p>") % _(
-                "Routing weight: tier 1 = %(weight)s (1 + %(bonus)s%% bonus), tier 2 = 1.0.",
-                weight="%.2f" % (1 + self.lead_performance_bonus / 100.0),
-                bonus="%g" % self.lead_performance_bonus))
+            parts.append(Markup("<p>%s</p>") % (words["weights"] % {
+                "weight": "%.2f" % (1 + self.lead_performance_bonus / 100.0),
+                "bonus": "%g" % self.lead_performance_bonus}))
         else:
-            parts.append(Markup("<p>%s</p>") % _(
-                "Performance weighting is off: the routing weights are the ones set by hand."))
-        header = Markup("").join(Markup("<th>%s</th>") % label for label in (
-            _("Agent"), _("Closed"), _("Won"), _("Rate"), _("Tier"), _("Weight"), _("Change")))
-        rows = []
+            parts.append(Markup("<p>%s</p>") % words["manual"])
+        tiers = words["tiers"]
+        items = []
         for member, vals in lines:
+            line = escape(words["line"] % {
+                "agent": member.user_id.name, "closed": vals["lead_closed_count"],
+                "won": vals["lead_won_count"], "rate": "%.1f" % vals["lead_conversion_rate"],
+                "tier": tiers[vals["lead_performance_tier"]], "weight": "%.2f" % vals["lead_weight"]})
             changes = []
             if vals["old_tier"] != vals["lead_performance_tier"]:
-                changes.append(_("tier was %s", tier_names.get(vals["old_tier"], _("not computed"))))
+                changes.append(words["tier_was"] % tiers.get(vals["old_tier"], words["not_computed"]))
             if round(vals["old_weight"], 4) != round(vals["lead_weight"], 4):
-                changes.append(_("weight was %s", "%.2f" % vals["old_weight"]))
-            cells = (member.user_id.name, vals["lead_closed_count"], vals["lead_won_count"],
-                     "%.1f%%" % vals["lead_conversion_rate"], tier_names[vals["lead_performance_tier"]],
-                     "%.2f" % vals["lead_weight"], "; ".join(changes) or "-")
-            row = Markup("").join(Markup("<td>%s</td>") % escape(cell) for cell in cells)
-            rows.append(Markup("<tr%s>%s</tr>") % (
-                Markup(' class="fw-bold"') if changes else Markup(""), row))
-        parts.append(Markup('<table class="table table-sm"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>')
-                     % (header, Markup("").join(rows)))
+                changes.append(words["weight_was"] % ("%.2f" % vals["old_weight"]))
+            if changes:
+                line = Markup("%s <b>(%s)</b>") % (line, "; ".join(changes))
+            items.append(Markup("<li>%s</li>") % line)
+        parts.append(Markup("<ul>%s</ul>") % Markup("").join(items))
         return Markup("").join(parts)

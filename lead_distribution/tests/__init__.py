@@ -6,3 +6,4 @@ from . import test_notify
 from . import test_team_performance
 from . import test_team_availability
 from . import test_team_views
+from . import test_team_tours
