@@ -3,3 +3,7 @@ from . import crm_lead
 from . import mail_activity
 from . import res_config_settings
 from . import res_users
+from . import lead_nurture_sequence
+from . import lead_nurture_step
+from . import lead_nurture_log
+from . import crm_lead_nurture
