@@ -5,15 +5,6 @@ class CrmLead(models.Model):
     """Agents' own availability seen from the pipeline (issue 11.6)."""
     _inherit = "crm.lead"
 
-    def _lead_distribution_is_answered(self):
-        """True when an agent already answered this lead (first response).
-
-        lead_distribution cannot know it: lead_sla overrides this with its
-        first-response date. Without lead_sla no lead counts as answered.
-        """
-        self.ensure_one()
-        return False
-
     def action_lead_toggle_my_availability(self):
         """Pipeline button: switch the current user away / back on all their teams.
 

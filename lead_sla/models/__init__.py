@@ -9,3 +9,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_users
 from . import resource_calendar
+from . import lead_nurture_sequence
+from . import lead_nurture_step
+from . import lead_nurture_log
+from . import crm_lead_nurture

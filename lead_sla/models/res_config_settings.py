@@ -41,6 +41,10 @@ class ResConfigSettings(models.TransientModel):
     def action_lead_sla_policies(self):
         return self.env["ir.actions.act_window"]._for_xml_id("lead_sla.lead_sla_policy_action")
 
+    def action_lead_nurture_sequences(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_sla.lead_nurture_sequence_action")
+
     def set_values(self):
         for settings in self:  # store the cadence in its canonical form
             settings.lead_sla_followup_cadence = format_cadence(

@@ -7,3 +7,5 @@ from . import test_lead_sla_http
 from . import test_lead_sla_defects
 from . import test_lead_sla_defaults
 from . import test_lead_sla_structure
+from . import test_lead_nurture
+from . import test_lead_nurture_concurrency
