@@ -4,7 +4,7 @@ It answers WhatsApp sends (``POST /<version>/<phone id>/messages``) and Lead
 Ads retrievals (``GET /<version>/<leadgen id>``, the form answers derived from
 the id, so any server retrieving the same lead gets the same answers). Its
 ``mode`` switches it to failing: ``"500"`` answers HTTP 500 at once,
-``"timeout"`` holds every answer longer than Odoo's Graph timeout.
+``"timeout"`` holds every answer longer than Odoo's Graph timeout (5 s here).
 """
 import json
 import threading
@@ -22,7 +22,7 @@ def leadgen_person(leadgen_id):
 
 class GraphServer:
 
-    def __init__(self, hold_seconds=4.0):
+    def __init__(self, hold_seconds=7.0):
         self.mode = "ok"
         self.hold_seconds = hold_seconds
         self.counts = {"send": 0, "leadgen": 0, "failed": 0}

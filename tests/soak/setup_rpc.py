@@ -51,7 +51,7 @@ def configure(rpc, graph_url):
     company_id = rpc("res.users", "read", [rpc.uid], ["company_id"])[0]["company_id"][0]
     rpc("res.company", "write", [company_id], {"country_id": rpc.ref("base.my"),
                                                "lead_distribution_instant": True})
-    rpc("ir.config_parameter", "set_param", "lead_channels.graph_timeout", "2")
+    rpc("ir.config_parameter", "set_param", "lead_channels.graph_timeout", "5")
     rpc("lead.routing.rule", "write", rpc("lead.routing.rule", "search", []), {"active": False})
     salesman = rpc.ref("sales_team.group_sale_salesman")
     agents = [rpc("res.users", "create", {

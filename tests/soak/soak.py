@@ -118,6 +118,7 @@ def warm(server, token, seconds=20):
 def drain(cr_factory, ids, timeout):
     """Wait until no event is new or failed (failed ones wait for their retry)."""
     deadline = time.time() + timeout
+    next_report = time.time() + 30
     while time.time() < deadline:
         cnx = cr_factory()
         try:
@@ -125,11 +126,14 @@ def drain(cr_factory, ids, timeout):
                 cr.execute("SELECT count(*) FILTER (WHERE state = 'new'), count(*) FILTER (WHERE state = 'failed'), "
                            "min(next_attempt_at) FILTER (WHERE state = 'failed') FROM lead_channel_event "
                            "WHERE channel_id = ANY(%s)", [ids])
-                new, failed, _next = cr.fetchone()
+                new, failed, next_retry = cr.fetchone()
         finally:
             cnx.close()
         if not new and not failed:
             return True
+        if time.time() >= next_report:
+            log("inbox: %d new, %d failed (next retry %s)" % (new, failed, next_retry or "-"))
+            next_report = time.time() + 30
         time.sleep(2)
     return False
 
