@@ -191,7 +191,8 @@ def main(argv=None):
         log("load done; redelivering what was refused")
         redelivered = redeliver_all(servers, ledger, time.time() + 120)
         ids = [c["id"] for c in setup["channels"].values()]
-        connect = lambda: psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname=db)  # noqa: E731
+        def connect():
+            return psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname=db)
         log("waiting for the inbox to drain (at most %d s)" % args.drain)
         drained_at = time.time()
         drained = drain(connect, ids, args.drain)
