@@ -309,12 +309,14 @@ class LeadChannel(models.Model):
         if not secret:
             raise UserError(_("Channel %s has no access token: ask an administrator to set it.", self.name))
         url = "%s/%s" % (self.graph_url.rstrip("/"), path.lstrip("/"))
+        # the token travels in a header, never in the URL: URLs end up in logs and proxies
+        headers = {"Authorization": "Bearer %s" % secret}
         try:
             if method == "GET":
-                response = requests.get(url, params={"access_token": secret}, timeout=self._graph_timeout())
+                response = requests.get(url, headers=headers, timeout=self._graph_timeout())
             else:
                 response = requests.post(url, json=kwargs.get("json"), timeout=self._graph_timeout(),
-                                         headers={"Authorization": "Bearer %s" % secret})
+                                         headers=headers)
         except requests.Timeout:
             raise UserError(_("Meta did not answer in time; it will be retried.")) from None
         except requests.RequestException as exc:

@@ -50,7 +50,8 @@ class TestLeadAds(ChannelsCommon, TransactionCase):
         event = self.process_all()
         self.assertEqual(event.state, "done", event.error)
         request = self.graph.requests[0]
-        self.assertEqual(request["query"]["access_token"], ["page-token"])
+        self.assertEqual(request["headers"]["Authorization"], "Bearer page-token")
+        self.assertNotIn("access_token", request["query"], "never in the URL (logs, proxies)")
         lead = event.lead_id
         self.assertEqual(lead.contact_name, "Siti Rahman")
         self.assertEqual(lead.email_normalized, "siti.rahman@example.com")

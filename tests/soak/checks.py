@@ -1,0 +1,160 @@
+"""What the soak proves, read from the database and the client ledger afterwards."""
+from collections import Counter
+
+FINAL = ("done", "duplicate", "ignored")
+MESSAGE_KINDS = ("whatsapp_message", "messenger")
+
+
+class Report:
+    def __init__(self):
+        self.figures = []
+        self.failures = []
+
+    def figure(self, name, value):
+        self.figures.append((name, value))
+
+    def check(self, name, ok, detail=""):
+        self.figures.append(("CHECK " + name, ("ok" if ok else "FAILED") + (" - %s" % detail if detail else "")))
+        if not ok:
+            self.failures.append(name)
+
+    def print(self):
+        width = max(len(name) for name, _v in self.figures)
+        for name, value in self.figures:
+            print("  %s : %s" % (name.ljust(width), value), flush=True)
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def check_ledger(report, ledger, faults, p95_target_ms):
+    attempts = ledger.attempts
+    ok = [a for a in attempts if a[3] in (200, 201, 202)]
+    rejected = [a for a in attempts if a[3] not in (200, 201, 202)]
+    report.figure("deliveries (distinct)", len(ledger.deliveries))
+    report.figure("requests sent", len(attempts))
+    report.figure("  of which duplicates / redeliveries", sum(1 for a in attempts if a[5]))
+    report.figure("  answered 2xx (accepted)", len(ok))
+    report.figure("  answered otherwise (rejected)", "%d %s" % (len(rejected), dict(Counter(a[3] for a in rejected))))
+    report.check("requests = accepted + rejected", len(attempts) == len(ok) + len(rejected))
+    never = [d for d in ledger.deliveries if not d.accepted]
+    report.check("every non-2xx redelivered until accepted", not never,
+                 "%d deliveries never accepted" % len(never) if never else
+                 "%d deliveries needed a redelivery" % sum(1 for d in ledger.deliveries if d.failures))
+    for server in sorted({a[1] for a in attempts}):
+        calm = [a[4] * 1000 for a in ok if a[1] == server and not faults.inside(a[0])]
+        report.figure("webhook p50/p95/max ms outside faults, %s" % server, "%s / %s / %s (%d requests)" % (
+            _ms(percentile(calm, 0.5)), _ms(percentile(calm, 0.95)), _ms(max(calm) if calm else None), len(calm)))
+    calm = [a[4] * 1000 for a in ok if not faults.inside(a[0])]
+    p95 = percentile(calm, 0.95)
+    if p95_target_ms:
+        report.check("webhook p95 outside fault windows < %d ms" % p95_target_ms,
+                     p95 is not None and p95 < p95_target_ms, "p95 %s ms" % _ms(p95))
+    else:
+        report.figure("webhook p95 outside fault windows (no target)", "%s ms" % _ms(p95))
+    actions = Counter((a[2], a[3]) for a in ledger.agent)
+    report.figure("agent actions (action, ok): count", dict(sorted(actions.items())))
+    errors = [a for a in ledger.agent if not a[3]]
+    if errors:
+        report.figure("agent errors: %d, e.g." % len(errors), "%s %s" % (errors[0][2], errors[0][4][:200]))
+    calm_errors = [a for a in errors if not faults.inside(a[0], margin=5)]
+    report.check("agents' actions outside fault windows succeed", not calm_errors,
+                 "; ".join(sorted({a[4] for a in calm_errors}))[:600])
+
+
+def _ms(value):
+    return "-" if value is None else "%.0f" % value
+
+
+def check_database(report, cr, ledger, setup):
+    channels = {kind: c["id"] for kind, c in setup["channels"].items()}
+    ids = list(channels.values())
+    cr.execute("SELECT state, count(*) FROM lead_channel_event WHERE channel_id = ANY(%s) GROUP BY state", [ids])
+    states = dict(cr.fetchall())
+    report.figure("inbox events by state", states)
+    report.check("every stored event done, duplicate or ignored (none stuck)", set(states) <= set(FINAL))
+    by_kind = {c: k for k, c in channels.items()}
+    accepted = {(channels[d.kind], d.external_id) for d in ledger.accepted}
+    cr.execute("""SELECT channel_id, external_id, count(*) FILTER (WHERE state <> 'duplicate')
+                    FROM lead_channel_event WHERE channel_id = ANY(%s) GROUP BY 1, 2""", [ids])
+    stored = {(c, e): n for c, e, n in cr.fetchall()}
+    lost = accepted - set(stored)
+    doubled = [k for k, n in stored.items() if n != 1]
+    report.check("zero lost: every accepted delivery is in the inbox", not lost, "%d lost" % len(lost))
+    report.check("zero doubled: one counting event per delivery", not doubled, "%d doubled" % len(doubled))
+    _check_leads(report, cr, ledger, channels, by_kind)
+    _check_messages(report, cr, ids)
+    _check_owners(report, cr, ids, setup)
+    _check_sla(report, cr, ids)
+
+
+def _check_leads(report, cr, ledger, channels, by_kind):
+    contacts = {(d.kind, d.contact) for d in ledger.accepted}
+    cr.execute("""SELECT channel_id, count(*) FROM crm_lead WHERE channel_id = ANY(%s) GROUP BY 1""",
+               [list(channels.values())])
+    leads = {by_kind[c]: n for c, n in cr.fetchall()}
+    expected = Counter(kind for kind, _c in contacts)
+    report.figure("leads per channel (distinct contacts)", {k: "%s (%s)" % (leads.get(k, 0), expected.get(k, 0))
+                                                             for k in channels})
+    report.check("leads = distinct contacts", all(leads.get(k, 0) == expected.get(k, 0) for k in channels))
+
+
+def _check_messages(report, cr, ids):
+    cr.execute("""SELECT count(*), count(posted_message_id), count(DISTINCT posted_message_id),
+                         count(DISTINCT external_id)
+                    FROM lead_channel_event
+                   WHERE channel_id = ANY(%s) AND kind = ANY(%s) AND state = 'done'""", [ids, list(MESSAGE_KINDS)])
+    events, posted, distinct_posted, distinct_ids = cr.fetchone()
+    cr.execute("""SELECT count(*) FROM mail_message m JOIN lead_channel_event e ON e.posted_message_id = m.id
+                   WHERE e.channel_id = ANY(%s) AND e.kind = ANY(%s) AND e.state = 'done'
+                     AND m.model = 'crm.lead'""", [ids, list(MESSAGE_KINDS)])
+    in_chatter = cr.fetchone()[0]
+    cr.execute("""SELECT count(*) FROM (SELECT wa_message_id FROM mail_message WHERE wa_message_id LIKE 'wamid.SOAK-%%'
+                   GROUP BY wa_message_id HAVING count(*) > 1) d""")
+    doubled = cr.fetchone()[0]
+    report.figure("customer messages: distinct ids / events done / in chatter",
+                  "%d / %d / %d" % (distinct_ids, events, in_chatter))
+    report.check("chatter messages = distinct message ids",
+                 distinct_ids == events == posted == distinct_posted == in_chatter and not doubled,
+                 "%d WhatsApp ids posted twice" % doubled if doubled else "")
+
+
+def _check_owners(report, cr, ids, setup):
+    cr.execute("""SELECT count(*) FILTER (WHERE l.user_id IS NULL),
+                         count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM lead_assignment_log g
+                                                             WHERE g.lead_id = l.id AND g.user_id = l.user_id))
+                    FROM crm_lead l WHERE l.channel_id = ANY(%s)""", [ids])
+    no_owner, no_log = cr.fetchone()
+    report.check("every lead has one owner and its assignment log", not no_owner and not no_log,
+                 "%d without owner, %d without log" % (no_owner, no_log))
+    cr.execute("""SELECT user_id, count(*) FROM lead_assignment_log WHERE rule_id = %s AND kind = 'auto'
+                  GROUP BY user_id""", [setup["rule"]])
+    counts = dict(cr.fetchall())
+    weights = setup["agents"]
+    total = sum(counts.values())
+    expected = {u: total * w / sum(weights.values()) for u, w in weights.items()}
+    report.figure("rotation: leads per agent (weight: got / expected)", {
+        "w%g" % w: "%d / %.1f" % (counts.get(u, 0), expected[u]) for u, w in weights.items()})
+    report.check("rotation counts match the weights within one lead",
+                 all(abs(counts.get(u, 0) - expected[u]) <= 1 for u in weights) and set(counts) <= set(weights))
+
+
+def _check_sla(report, cr, ids):
+    cr.execute("""SELECT count(*), count(DISTINCT a.res_id) FROM mail_activity a
+                    JOIN crm_lead l ON l.id = a.res_id AND a.res_model = 'crm.lead'
+                   WHERE l.channel_id = ANY(%s) AND a.summary LIKE 'First response due%%'""", [ids])
+    warnings, warned_leads = cr.fetchone()
+    cr.execute("""SELECT count(*), count(DISTINCT m.res_id) FROM mail_message m
+                    JOIN crm_lead l ON l.id = m.res_id AND m.model = 'crm.lead'
+                   WHERE l.channel_id = ANY(%s) AND m.body LIKE '%%Response SLA breached%%'""", [ids])
+    notes, breached_leads = cr.fetchone()
+    cr.execute("""SELECT count(*) FROM crm_lead WHERE channel_id = ANY(%s) AND sla_breach_count > 1""", [ids])
+    twice = cr.fetchone()[0]
+    report.figure("SLA warnings (activities) / leads warned", "%d / %d" % (warnings, warned_leads))
+    report.figure("SLA escalations (chatter notes) / leads breached", "%d / %d" % (notes, breached_leads))
+    report.check("no SLA warning or escalation sent twice",
+                 warnings == warned_leads and notes == breached_leads and not twice)
