@@ -14,6 +14,19 @@ class CrmLead(models.Model):
         self.ensure_one()
         return False
 
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """One ``<header>`` per kanban: the kanban keeps the buttons of its
+        LAST header only, and several addons add one to the pipeline
+        (crm_iap_mine's "Generate Leads", our "Away / Back")."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "kanban":
+            headers = arch.xpath("/kanban/header")
+            for header in headers[1:]:
+                headers[0].extend(list(header))
+                header.getparent().remove(header)
+        return arch, view
+
     def action_lead_toggle_my_availability(self):
         """Pipeline button: switch the current user away / back on all their teams.
 
