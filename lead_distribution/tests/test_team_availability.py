@@ -83,3 +83,5 @@ class TestAgentAvailability(LeadDistributionCase):
             [(action.view_id.id or False, "kanban")])["views"]["kanban"]["arch"]
         self.assertIn('name="action_lead_toggle_my_availability"', arch)
         self.assertIn('display="always"', arch)
+        # one header only: the kanban keeps the last one's buttons
+        self.assertEqual(arch.count("<header"), 1)

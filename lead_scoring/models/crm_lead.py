@@ -87,6 +87,26 @@ class CrmLead(models.Model):
         return self.filtered(lambda lead: lead.active and (lead.probability or 0) < 100)
 
     # ------------------------------------------------------------------
+    # Views
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """One ``<header>`` per kanban and list of leads.
+
+        The web client shows the buttons of a kanban's or list's LAST header
+        only, and several addons add one (crm_iap_mine's "Generate Leads", the
+        suite's "Quick Capture" and "Away / Back"): their buttons are gathered
+        into the first header, so every addon can simply add its own.
+        """
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type in ("kanban", "list"):
+            headers = arch.xpath("/%s/header" % view_type)
+            for header in headers[1:]:
+                headers[0].extend(list(header))
+                header.getparent().remove(header)
+        return arch, view
+
+    # ------------------------------------------------------------------
     # Scoring
     # ------------------------------------------------------------------
     def _lead_scoring_depends(self):
