@@ -338,15 +338,22 @@ class CrmLead(models.Model):
         """The chatter note telling what was read, in which words."""
         self.ensure_one()
         timelines = dict(self._fields["lead_timeline"]._description_selection(self.env))
-        words = {
-            BUDGET: lambda value: _("budget %s", self._lead_format_amount(value)),
-            MEETING: lambda value: _("viewing requested"),
-            TIMELINE: lambda value: _("timeline: %s", timelines[value].lower()),
-            COMPETITOR: lambda value: _("has worked with another agent"),
-            DECISION_MAKER: lambda value: _("decision maker"),
-        }
-        parts = ["%s ('%s')" % (words[kind](fill[kind].value), fill[kind].phrase)
-                 for kind in SIGNAL_NOTE_ORDER if kind in fill]
+        parts = []
+        for kind in SIGNAL_NOTE_ORDER:
+            signal = fill.get(kind)
+            if not signal:
+                continue
+            if kind == BUDGET:
+                what = _("budget %s", self._lead_format_amount(signal.value))
+            elif kind == MEETING:
+                what = _("viewing requested")
+            elif kind == TIMELINE:
+                what = _("timeline: %s", timelines[signal.value].lower())
+            elif kind == COMPETITOR:
+                what = _("has worked with another agent")
+            else:
+                what = _("decision maker")
+            parts.append("%s ('%s')" % (what, signal.phrase))
         return Markup("<p>%s</p>") % _("Read from the customer's message: %s", "; ".join(parts))
 
     def _lead_format_amount(self, amount):
