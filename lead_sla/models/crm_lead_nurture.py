@@ -15,7 +15,6 @@ NURTURE_STATES = [("running", "Running"), ("stopped", "Stopped"), ("done", "Done
 # Writes that may record a first response, win, lose or restore a lead.
 NURTURE_WATCHED = frozenset(("sla_first_response_date", "stage_id", "probability", "active"))
 INBOUND_TYPES = ("email", "comment", "sms", "whatsapp")
-RENDER_FIELDS = ("subject", "body_html", "email_from", "partner_to", "email_to", "email_cc")
 
 
 class CrmLead(models.Model):
@@ -374,55 +373,49 @@ class CrmLead(models.Model):
     # Step actions: {lead id: error} for the leads that failed
     # ------------------------------------------------------------------
     def _lead_nurture_send_email(self, step):
-        """Post the rendered template in each lead's chatter as a comment to
-        the customer: a normal e-mail for them, visible to the team."""
-        template = step.template_id
+        """E-mail the rendered template to each lead's customer, from the
+        salesperson, through Odoo's batch composer: a normal e-mail for the
+        customer (opt-outs respected), kept in the lead's chatter for the
+        team. A batch that fails is retried lead by lead to isolate the
+        failing ones."""
         errors = {}
-        rendered = self._lead_nurture_render(template, errors)
+        reachable = self.browse()
         for lead in self:
-            values = rendered.get(lead.id)
-            if values is None:
-                continue
-            recipients = self.env["res.partner"].browse(values.get("partner_ids") or [])
-            if not recipients.filtered("email"):
+            if lead.partner_id.email or lead.email_from:
+                reachable |= lead
+            else:
                 errors[lead.id] = _("the lead has no e-mail address (add one to the contact)")
-                continue
-            author = lead.user_id.partner_id or self.env.company.partner_id
+        by_owner = {}
+        for lead in reachable:
+            by_owner.setdefault(lead.user_id, self.browse())
+            by_owner[lead.user_id] |= lead
+        for owner, leads in by_owner.items():
             try:
                 with self.env.cr.savepoint():
-                    lead.message_post(
-                        body=values.get("body_html") or "", subject=values.get("subject"),
-                        partner_ids=recipients.filtered("email").ids, author_id=author.id,
-                        email_from=values.get("email_from") or author.email_formatted,
-                        message_type="comment", subtype_xmlid="mail.mt_comment",
-                        email_layout_xmlid="mail.mail_notification_light",
-                        mail_auto_delete=template.auto_delete)
-            except Exception as exc:  # noqa: BLE001 - one failed send must not lose the batch
-                _logger.info("Nurture e-mail to lead %s failed: %s", lead.id, exc)
-                errors[lead.id] = str(exc)
+                    leads._lead_nurture_mass_mail(step.template_id, owner)
+                continue
+            except Exception:  # noqa: BLE001 - isolate the failing leads below
+                _logger.info("Nurture: template %s fails on a batch, sending lead by lead",
+                             step.template_id.id)
+            for lead in leads:
+                try:
+                    with self.env.cr.savepoint():
+                        lead._lead_nurture_mass_mail(step.template_id, owner)
+                except Exception as exc:  # noqa: BLE001 - reported on the lead, retried
+                    errors[lead.id] = _(
+                        "the template '%(tpl)s' could not be rendered or sent (%(error)s)",
+                        tpl=step.template_id.name, error=exc)
         return errors
 
-    def _lead_nurture_render(self, template, errors):
-        """{lead id: rendered values}; the leads whose rendering fails get an
-        error in ``errors`` (the batch is rendered at once, and one by one
-        only when it fails, to find the failing leads)."""
-        try:
-            with self.env.cr.savepoint():
-                return template._generate_template(
-                    self.ids, RENDER_FIELDS, find_or_create_partners=True)
-        except Exception:  # noqa: BLE001 - isolate the leads that fail below
-            _logger.info("Nurture: template %s fails on a batch, rendering lead by lead",
-                         template.id)
-        rendered = {}
-        for lead in self:
-            try:
-                with self.env.cr.savepoint():
-                    rendered.update(template._generate_template(
-                        lead.ids, RENDER_FIELDS, find_or_create_partners=True))
-            except Exception as exc:  # noqa: BLE001 - reported on the lead, retried
-                errors[lead.id] = _("the template '%(tpl)s' could not be rendered (%(error)s)",
-                                    tpl=template.name, error=exc)
-        return rendered
+    def _lead_nurture_mass_mail(self, template, owner):
+        author = owner.partner_id or self.env.company.partner_id
+        composer = self.env["mail.compose.message"].with_context(
+            mail_notify_force_send=False).create({
+                "composition_mode": "mass_mail", "model": "crm.lead",
+                "res_ids": repr(self.ids), "template_id": template.id,
+                "author_id": author.id, "force_send": False,
+            })
+        composer._action_send_mail()
 
     def _lead_nurture_send_activity(self, step):
         """A to-do for each lead's salesperson (the team leader without)."""

@@ -206,12 +206,12 @@ class TestLeadNurtureSending(LeadNurtureCase):
         sent, failed = self._run(T0 + DAY)
         self.assertEqual((sent, failed), (lead, lead.browse()))
         message = lead.message_ids.filtered(lambda m: m.subject == "Still looking, Customer Carl?")
-        self.assertEqual(len(message), 1)
-        self.assertEqual(message.message_type, "comment")
+        self.assertEqual(len(message), 1, "the e-mail is kept in the lead's chatter")
+        self.assertEqual(message.message_type, "email_outgoing")
         self.assertEqual(message.author_id, self.alice.partner_id)
-        self.assertIn(self.customer, message.partner_ids)
         mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
-        self.assertIn("carl@customer.example.com", mail.mapped("recipient_ids.email"))
+        self.assertEqual(mail.recipient_ids, self.customer, "a normal e-mail to the customer")
+        self.assertIn("Customer Carl, our offer stands", mail.body_html)
         self.assertEqual(lead.nurture_step_id, self.step2)
         self.assertEqual(lead.nurture_next_date, T0 + 3 * DAY, "days count from enrolment")
         self.assertFalse(self._run(T0 + DAY)[0], "the step is not sent twice")
@@ -227,8 +227,9 @@ class TestLeadNurtureSending(LeadNurtureCase):
         self.template.body_html = "<p>Hello <t t-out=\"object.no_such_field.name\"/></p>"
         sent, failed = self._run(T0 + DAY)
         self.assertEqual(failed, lead)
-        self.assertFalse(lead.message_ids.filtered(lambda m: m.message_type == "comment"
-                                                   and m.author_id == self.alice.partner_id))
+        self.assertFalse(lead.message_ids.filtered(lambda m: m.message_type == "email_outgoing"))
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "crm.lead"),
+                                                       ("res_id", "=", lead.id)]))
         note = lead.message_ids.filtered(lambda m: "could not be sent" in (m.body or ""))
         self.assertEqual(len(note), 1)
         self.assertIn("could not be rendered", note.body)
