@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "data/utm_data.xml",
         "data/ir_cron_data.xml",
+        "data/lead_channel_data.xml",
         "wizards/lead_channel_whatsapp_composer_views.xml",
         "wizards/lead_channel_quick_capture_views.xml",
         "views/lead_channel_views.xml",

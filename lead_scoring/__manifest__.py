@@ -14,6 +14,7 @@
         "data/utm_medium_data.xml",
         "data/lead_scoring_rule_data.xml",
         "data/ir_cron_data.xml",
+        "data/lead_scoring_init_data.xml",
         "views/lead_scoring_rule_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",

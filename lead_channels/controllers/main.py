@@ -15,6 +15,7 @@ from odoo.http import request
 from ..core import form as form_core
 from ..core import meta
 from ..core.signature import verify_signature
+from ..vocabulary import META_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class LeadChannelsController(http.Controller):
     @http.route("/lead_channels/meta/<string:token>", type="http", auth="public", methods=["GET"],
                 csrf=False, save_session=False)
     def meta_verify(self, token, **params):
-        row = _channel(token, ("whatsapp", "facebook_lead_ads", "messenger", "instagram"))
+        row = _channel(token, META_TYPES)
         if not row:
             return _text("unknown channel", 404)
         expected = row[4] or ""
@@ -72,7 +73,7 @@ class LeadChannelsController(http.Controller):
     @http.route("/lead_channels/meta/<string:token>", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
     def meta_deliver(self, token, **_params):
-        row = _channel(token, ("whatsapp", "facebook_lead_ads", "messenger", "instagram"))
+        row = _channel(token, META_TYPES)
         if not row:
             return _text("unknown channel", 404)
         body = _read_body(MAX_META_BODY)

@@ -151,13 +151,69 @@ def _wa_text(message):
         return body.get("text") or ""
     if mtype == "interactive":
         reply = body.get("button_reply") or body.get("list_reply") or {}
+        if body.get("nfm_reply"):
+            return _flow_text(body["nfm_reply"])
         return reply.get("title") or ""
-    if mtype == "reaction":
-        return "[reaction] %s" % (body.get("emoji") or "")
+    if mtype == "order":
+        return _order_text(body)
+    if mtype == "unsupported":
+        return "[unsupported] %s" % _errors_text(message.get("errors") or body.get("errors"))
+    if mtype == "reaction":  # an empty emoji: the customer removed the reaction, nothing to say
+        return "[reaction] %s" % body["emoji"] if body.get("emoji") else ""
+    if mtype == "system":
+        return body.get("body") or ""
     if mtype == "contacts":
-        names = [((c.get("name") or {}).get("formatted_name") or "") for c in _as_list(message.get("contacts"))]
-        return "[contacts] %s" % ", ".join(n for n in names if n)
+        shared = []
+        for card in _as_list(message.get("contacts")):
+            name = (card.get("name") or {}).get("formatted_name") or ""
+            phones = [p.get("phone") or p.get("wa_id") for p in _as_list(card.get("phones")) if isinstance(p, dict)]
+            shared.append(("%s (%s)" % (name, ", ".join(p for p in phones if p)) if any(phones) else name).strip())
+        return "[contacts] %s" % ", ".join(s for s in shared if s)
     return "[%s]" % mtype
+
+
+def _order_text(order):
+    """An order's items, one a line: quantity x product id @ price currency; then the note."""
+    lines = ["[order]"]
+    for item in _as_list(order.get("product_items")):
+        if isinstance(item, dict):
+            lines.append("%s x %s @ %s %s" % (item.get("quantity") or 1, item.get("product_retailer_id") or "?",
+                                              item.get("item_price") or "?", item.get("currency") or ""))
+    if order.get("text"):
+        lines.append(str(order["text"]))
+    return "\n".join(line.strip() for line in lines)
+
+
+def _flow_text(reply):
+    """A WhatsApp Flow's answers as readable ``key: value`` lines."""
+    try:
+        answers = json.loads(reply.get("response_json") or "{}")
+    except ValueError:
+        answers = {}
+    lines = [reply.get("body") or "[flow]"]
+    if isinstance(answers, dict):
+        lines += ["%s: %s" % (key, value) for key, value in answers.items() if key != "flow_token"]
+    return "\n".join(lines)
+
+
+def delivery_errors(payload):
+    """Meta's title and details of the errors a stored notification carries
+    (``value.errors``: what Meta could not deliver), or an empty string."""
+    try:
+        value, _entry = _first_change_value(payload)
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return _errors_text(value.get("errors")) if isinstance(value, dict) else ""
+
+
+def _errors_text(errors):
+    """Meta's title and details of what it could not deliver."""
+    parts = []
+    for error in _as_list(errors):
+        if isinstance(error, dict):
+            detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
+            parts.append(" - ".join(x for x in (error.get("title"), detail) if x) or str(error.get("code") or ""))
+    return "; ".join(parts)
 
 
 def parse_whatsapp_message(payload):
@@ -182,6 +238,7 @@ def parse_whatsapp_message(payload):
         "text": _wa_text(message),
         "timestamp": timestamp,
         "phone_number_id": (value.get("metadata") or {}).get("phone_number_id"),
+        "system": system_change(message),
         "referral": {
             "ad_id": referral.get("source_id"),
             "source_type": referral.get("source_type"),
@@ -190,6 +247,26 @@ def parse_whatsapp_message(payload):
             "body": referral.get("body"),
         } if referral else {},
     }
+
+
+def system_change(message):
+    """A WhatsApp ``system`` message as ``{"type", "body", "new_wa_id", "new_user_id"}``
+    (``user_changed_number``: the customer's new number; ``user_changed_user_id``:
+    their new business-scoped id), or ``None`` for any other message."""
+    if (message.get("type") or "") != "system" or not isinstance(message.get("system"), dict):
+        return None
+    system = message["system"]
+    return {"type": system.get("type") or "", "body": system.get("body") or "",
+            "new_wa_id": system.get("new_wa_id") or system.get("wa_id"),
+            "new_user_id": system.get("user_id") or system.get("new_user_id")}
+
+
+def wa_id_e164(wa_id):
+    """A WhatsApp ``wa_id`` as E.164 (``+`` and its digits) without checking the
+    number against a phone library: WhatsApp verified it. None when it is not
+    a plausible international number (6 to 15 digits)."""
+    digits = str(wa_id or "").strip().lstrip("+")
+    return "+" + digits if digits.isdigit() and 6 <= len(digits) <= 15 else None
 
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+
+from ..vocabulary import CHANNEL_ICONS
 
 WA_WINDOW = timedelta(hours=24)
 
@@ -26,6 +28,12 @@ class CrmLead(models.Model):
     lead_referred_by_id = fields.Many2one("res.partner", string="Referring Partner", index="btree_not_null",
                                           copy=False, help="Who referred this customer to us.")
     channel_event_count = fields.Integer(compute="_compute_channel_event_count", string="Deliveries")
+    channel_icon = fields.Char(compute="_compute_channel_icon", help="Font Awesome icon of the channel.")
+
+    @api.depends("channel_id.channel_type")
+    def _compute_channel_icon(self):
+        for lead in self:
+            lead.channel_icon = CHANNEL_ICONS.get(lead.channel_id.channel_type, False)
 
     def _compute_wa_window_open(self):
         now = fields.Datetime.now()
@@ -44,6 +52,13 @@ class CrmLead(models.Model):
     def _get_message_create_valid_field_names(self):
         # the WhatsApp id and status travel with the chatter message they belong to
         return super()._get_message_create_valid_field_names() | {"wa_message_id", "wa_state"}
+
+    def _notify_get_recipients(self, message, msg_vals, **kwargs):
+        recipients = super()._notify_get_recipients(message, msg_vals, **kwargs)
+        if self.env.context.get("lead_channels_capture"):
+            # an agent's Quick Capture note is for the team, never e-mailed to the customer
+            recipients = [data for data in recipients if not data["share"]]
+        return recipients
 
     def action_open_whatsapp_composer(self):
         self.ensure_one()

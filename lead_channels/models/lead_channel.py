@@ -2,21 +2,12 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-CHANNEL_TYPES = [
-    ("whatsapp", "WhatsApp"),
-    ("facebook_lead_ads", "Facebook / Instagram Lead Ads"),
-    ("messenger", "Messenger"),
-    ("instagram", "Instagram"),
-    ("web_form", "Web Form"),
-    ("email", "E-mail"),
-    ("walk_in", "Walk-in"),
-    ("phone", "Phone"),
-    ("referral", "Referral"),
-]
-META_TYPES = ("whatsapp", "facebook_lead_ads", "messenger", "instagram")
-MANUAL_TYPES = ("walk_in", "phone", "referral")
+from odoo.addons.phone_validation.tools.phone_validation import phone_format
+
+from ..vocabulary import CHANNEL_TYPES, MANUAL_TYPES, META_TYPES
+
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 SOURCE_XMLIDS = {
     "whatsapp": "lead_channels.utm_source_whatsapp",
@@ -66,6 +57,11 @@ class LeadChannel(models.Model):
         string="Re-engagement Template", help="Approved WhatsApp template sent outside the 24-hour window.")
     wa_template_lang = fields.Char(string="Template Language", default="en")
     team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    country_id = fields.Many2one(
+        "res.country", string="Country of Local Numbers",
+        default=lambda self: self.env.company.country_id,
+        help="Phone numbers written without a country code (e.g. 012-345 6789) are read as numbers "
+             "of this country. Empty: the company's country.")
     source_id = fields.Many2one("utm.source", string="Source")
     medium_id = fields.Many2one("utm.medium", string="Medium")
     campaign_id = fields.Many2one("utm.campaign", string="Campaign")
@@ -101,9 +97,13 @@ class LeadChannel(models.Model):
 
     @api.depends("token", "channel_type")
     def _compute_urls(self):
-        base = self.get_base_url() if self else ""
         for channel in self:
             channel.webhook_url = channel.form_url = False
+            if not channel._origin.id:
+                # the token of an unsaved channel is not the one saved (a
+                # new default is drawn at create): show no URL until then
+                continue
+            base = channel.get_base_url()
             if channel.channel_type in META_TYPES:
                 channel.webhook_url = "%s/lead_channels/meta/%s" % (base, channel.token)
             elif channel.channel_type == "web_form":
@@ -132,7 +132,7 @@ class LeadChannel(models.Model):
             if failed:
                 warnings.append(_("%s deliveries failed to process", failed) if not recent_failed
                                 else _("%s deliveries failed in the last 24 hours", recent_failed))
-            automatic = channel.channel_type not in ("walk_in", "phone", "referral")
+            automatic = channel.channel_type not in MANUAL_TYPES
             if automatic and last and channel.stale_hours and last < now - timedelta(hours=channel.stale_hours):
                 warnings.append(_("no delivery since %s", fields.Datetime.to_string(last)))
             channel.health_message = "; ".join(warnings) or False
@@ -200,6 +200,10 @@ class LeadChannel(models.Model):
     # ------------------------------------------------------------------ actions
     def action_regenerate_token(self):
         self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only a system administrator can regenerate a channel's token: the current "
+                                "webhook and form URLs stop working at once."))
+        # token is readonly in the views; the group check above is the guard
         self.sudo().token = _new_token()
         self.message_post(body=_("Webhook token regenerated: update the URL in Meta or on the web site."))
         return True
@@ -221,10 +225,52 @@ class LeadChannel(models.Model):
         self.ensure_one()
         return self.team_id or self.company_id.lead_channel_team_id
 
-    def _region(self):
-        """Default phone region: the company's country (Malaysia when unset)."""
+    def _country(self):
+        """Country of local numbers: the channel's, else the company's."""
         self.ensure_one()
-        return (self.company_id.country_id.code or "MY").upper()
+        return self.country_id or self.company_id.country_id
+
+    def _region(self):
+        """Default phone region: the channel's country (Malaysia when unset)."""
+        self.ensure_one()
+        return (self._country().code or "MY").upper()
+
+    def _phone_e164(self, raw, international=False):
+        """E.164 key of a phone number (Odoo's phone_validation), or None.
+
+        :param international: the number carries its country code without a
+            ``+`` (a WhatsApp ``wa_id``): it is never read as a local number.
+        """
+        self.ensure_one()
+        text = str(raw or "").strip()
+        if not text:
+            return None
+        if international and text.isdigit():
+            text = "+" + text
+        country = self._country()
+        try:
+            return phone_format(text, self._region(), country.phone_code, force_format="E164")
+        except UserError:
+            return None
+
+    def _phone_example(self):
+        """A local mobile number of the channel's country, written with its
+        country code (for error messages), e.g. "+60 12-345 6789"."""
+        import phonenumbers  # noqa: PLC0415 - phone_validation's library
+
+        example = phonenumbers.example_number_for_type(self._region(), phonenumbers.PhoneNumberType.MOBILE)
+        if not example:
+            return "+60 12-345 6789"
+        return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def _check_phone(self, raw):
+        """E.164 key of a phone number typed by an agent, or a UserError that
+        says how to write it."""
+        phone = self._phone_e164(raw)
+        if not phone:
+            raise UserError(_("'%(number)s' is not a valid phone number: write it with the country code, "
+                              "e.g. %(example)s", number=raw, example=self._phone_example()))
+        return phone
 
     def _utm_values(self):
         self.ensure_one()
@@ -234,6 +280,8 @@ class LeadChannel(models.Model):
         values = {"source_id": source_id or False}
         if self.medium_id:
             values["medium_id"] = self.medium_id.id
+        elif self.channel_type == "referral":  # scores as "came via referral"
+            values["medium_id"] = self.env["ir.model.data"]._xmlid_to_res_id("lead_scoring.utm_medium_referral")
         if self.campaign_id:
             values["campaign_id"] = self.campaign_id.id
         return values
@@ -278,33 +326,31 @@ class LeadChannel(models.Model):
         except ValueError:
             data = {}
         if response.status_code >= 400 or "error" in data:
-            raise UserError(graph_error_message(response.status_code, data))
+            raise UserError(self._graph_error_message(response.status_code, data))
         return data
 
-
-GRAPH_ERRORS = {
-    131047: "The 24-hour window is closed: the customer has not written in the last 24 hours, "
-            "so only an approved template can be sent.",
-    131026: "The message could not be delivered: the number may not be on WhatsApp.",
-    131051: "This message type is not supported by WhatsApp.",
-    132000: "The template parameters do not match the approved template.",
-    132001: "The template does not exist in this language or is not approved yet.",
-    131056: "Too many messages to this customer in a short time; try again in a moment.",
-    130429: "WhatsApp's rate limit was reached; try again in a moment.",
-    190: "The access token has expired or was revoked: an administrator must renew it.",
-    10: "The app lacks the permission for this action.",
-    100: "Meta rejected the request (invalid parameter).",
-}
-
-
-def graph_error_message(status, data):
-    error = data.get("error") if isinstance(data, dict) else None
-    error = error if isinstance(error, dict) else {}
-    code = error.get("code")
-    plain = GRAPH_ERRORS.get(code)
-    detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
-    if plain:
-        return "%s (%s)" % (plain, detail) if detail else plain
-    if status >= 500:
-        return "Meta's server failed (HTTP %s); it will be retried." % status
-    return "Meta refused the request (HTTP %s): %s" % (status, detail or "no detail")
+    @api.model
+    def _graph_error_message(self, status, data):
+        """Meta's error answer in plain words (the codes Meta documents)."""
+        error = data.get("error") if isinstance(data, dict) else None
+        error = error if isinstance(error, dict) else {}
+        plain = {
+            131047: _("The 24-hour window is closed: the customer has not written in the last 24 hours, "
+                      "so only an approved template can be sent."),
+            131026: _("The message could not be delivered: the number may not be on WhatsApp."),
+            131051: _("This message type is not supported by WhatsApp."),
+            132000: _("The template parameters do not match the approved template."),
+            132001: _("The template does not exist in this language or is not approved yet."),
+            131056: _("Too many messages to this customer in a short time; try again in a moment."),
+            130429: _("WhatsApp's rate limit was reached; try again in a moment."),
+            190: _("The access token has expired or was revoked: an administrator must renew it."),
+            10: _("The app lacks the permission for this action."),
+            100: _("Meta rejected the request (invalid parameter)."),
+        }.get(error.get("code"))
+        detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
+        if plain:
+            return "%s (%s)" % (plain, detail) if detail else plain
+        if status >= 500:
+            return _("Meta's server failed (HTTP %s); it will be retried.", status)
+        return _("Meta refused the request (HTTP %(status)s): %(detail)s",
+                 status=status, detail=detail or _("no detail"))

@@ -1,4 +1,7 @@
 from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from odoo.addons.lead_scoring.vocabulary import open_lead_sql
 
 
 class LeadChannelReport(models.Model):
@@ -27,17 +30,18 @@ class LeadChannelReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute("""
+        # a report view (no ORM equivalent); "open" is the suite's one definition
+        self.env.cr.execute(SQL("""
             CREATE OR REPLACE VIEW %s AS (
                 SELECT l.id, l.id AS lead_id, l.channel_id, l.company_id, l.team_id, l.user_id,
                        l.source_id, l.campaign_id, l.create_date,
                        1 AS lead_count,
                        CASE WHEN s.is_won THEN 1 ELSE 0 END AS won_count,
                        CASE WHEN NOT l.active THEN 1 ELSE 0 END AS lost_count,
-                       CASE WHEN l.active AND NOT coalesce(s.is_won, false) THEN 1 ELSE 0 END AS open_count,
+                       CASE WHEN %s THEN 1 ELSE 0 END AS open_count,
                        CASE WHEN s.is_won THEN 100.0 ELSE 0.0 END AS conversion_rate,
                        coalesce(l.lead_inbound_count, 0) AS inbound_count
                   FROM crm_lead l
              LEFT JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.channel_id IS NOT NULL
-            )""" % self._table)
+            )""", SQL.identifier(self._table), open_lead_sql("l")))

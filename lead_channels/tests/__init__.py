@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_channel_defects,
     test_config,
     test_dedup,
     test_email_channel,
@@ -8,6 +9,9 @@ from . import (
     test_inbox_order,
     test_lead_ads,
     test_meta_webhook,
+    test_origin_medium,
+    test_quick_capture_defects,
     test_quick_capture_report,
     test_whatsapp_reply,
+    test_whatsapp_shapes,
 )

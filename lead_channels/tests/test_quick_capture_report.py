@@ -24,7 +24,9 @@ class TestQuickCaptureAndReports(ChannelsCommon, TransactionCase):
         self.assertEqual(lead.phone_sanitized, "+60134567890")
         self.assertEqual(lead.source_id, self.env.ref("lead_channels.utm_source_walk_in"))
         msg = lead.message_ids.filtered(lambda m: m.message_type == "comment")
-        self.assertEqual(msg.author_id, lead.partner_id)
+        # issue 17.1: the agent typed it, so the agent is its author (it was the customer before)
+        self.assertEqual(msg.author_id, self.salesman.partner_id)
+        self.assertNotEqual(msg.author_id, lead.partner_id)
 
     def test_referral_records_referrer_separately(self):
         referrer = self.env["res.partner"].create({"name": "Puan Zainab (happy buyer)"})

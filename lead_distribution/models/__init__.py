@@ -2,9 +2,12 @@ from . import lead_skill
 from . import lead_territory
 from . import res_company
 from . import res_config_settings
+from . import crm_team
 from . import crm_team_member
 from . import lead_routing_rule
 from . import lead_routing_state
 from . import lead_assignment_log
 from . import lead_distribution_share
 from . import crm_lead
+from . import crm_lead_availability
+from . import crm_lead_routing

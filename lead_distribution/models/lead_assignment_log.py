@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
-KINDS = [("auto", "Automatic"), ("manual", "Manual"), ("sla", "SLA Breach"), ("transfer", "Transfer")]
-STRATEGIES = [("round_robin", "Round Robin"), ("weighted", "Weighted"), ("least_loaded", "Least Loaded")]
+from ..vocabulary import LOG_KIND_SELECTION, STRATEGY_SELECTION
 
 
 class LeadAssignmentLog(models.Model):
@@ -15,8 +14,8 @@ class LeadAssignmentLog(models.Model):
     previous_user_id = fields.Many2one("res.users", string="Previous Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team", index=True)
     rule_id = fields.Many2one("lead.routing.rule", string="Rule", ondelete="set null")
-    strategy = fields.Selection(STRATEGIES)
-    kind = fields.Selection(KINDS, required=True, default="auto", index=True)
+    strategy = fields.Selection(STRATEGY_SELECTION)
+    kind = fields.Selection(LOG_KIND_SELECTION, required=True, default="auto", index=True)
     reason = fields.Text(required=True)
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     company_id = fields.Many2one("res.company", index=True, default=lambda self: self.env.company)

@@ -1,35 +1,30 @@
-from ast import literal_eval
 from collections import defaultdict
 from datetime import timedelta
 
 import pytz
-from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..core.availability import AgentState, capacity_reason, presence_reason
-from ..core.rotation import Peer, describe, expected_shares, pick
+from ..core.routing import (
+    ALL_PASSED, FALLBACK_USER, PICKED, Agent, LeadFacts, Pool, needs_open_counts, route)
+from ..vocabulary import RULE_FALLBACK_SELECTION, STRATEGY_SELECTION
 
-STRATEGIES = [
-    ("round_robin", "Round Robin"),
-    ("weighted", "Weighted Round Robin"),
-    ("least_loaded", "Least Loaded"),
-]
 SMALL_BATCH = 20  # up to this many leads, rule domains are matched in memory
-FALLBACKS = [
-    ("next_rule", "Try the next rule"),
-    ("user", "Give to the fallback salesperson"),
-    ("unassigned", "Leave in the team, unassigned"),
-]
+
+
+def _default_fallback(rule):
+    """The company's default fallback, when it is one a rule can have."""
+    fallback = rule.env.company.lead_distribution_fallback
+    return fallback if fallback in dict(RULE_FALLBACK_SELECTION) else "unassigned"
 
 
 class LeadRoutingRule(models.Model):
     _name = "lead.routing.rule"
     _description = "Lead Routing Rule"
-    _inherit = ["lead.cached.config.mixin"]
+    _inherit = ["lead.domain.rule.mixin"]
     # the rotation sequence changes at every routing: no reason to drop the cache
     _lead_cache_neutral_fields = frozenset({"routing_seq"})
     _order = "sequence, id"
@@ -40,8 +35,7 @@ class LeadRoutingRule(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True)
     domain = fields.Char(
-        default="[]", required=True,
-        help="Which leads this rule routes, e.g. [('lead_tier', '=', 'hot')].")
+        string="Domain", help="Which leads this rule routes, e.g. [('lead_tier', '=', 'hot')].")
     team_id = fields.Many2one(
         "crm.team", string="Sales Team", required=True, ondelete="cascade",
         check_company=True)
@@ -53,10 +47,9 @@ class LeadRoutingRule(models.Model):
         string="Match Skills", help="Only agents having every skill the lead needs.")
     match_territory = fields.Boolean(
         string="Match Territory", help="Only agents covering the lead's territory.")
-    strategy = fields.Selection(STRATEGIES, required=True, default="round_robin")
+    strategy = fields.Selection(STRATEGY_SELECTION, required=True, default="round_robin")
     fallback = fields.Selection(
-        FALLBACKS, required=True,
-        default=lambda self: self.env.company.lead_distribution_fallback or "unassigned",
+        RULE_FALLBACK_SELECTION, required=True, default=_default_fallback,
         help="What happens when nobody in the pool is available.")
     fallback_user_id = fields.Many2one(
         "res.users", string="Fallback Salesperson", domain="[('share', '=', False)]")
@@ -67,17 +60,8 @@ class LeadRoutingRule(models.Model):
     state_ids = fields.One2many("lead.routing.state", "rule_id", string="Rotation State", readonly=True)
     log_count = fields.Integer(compute="_compute_log_count")
 
-    @api.constrains("domain")
-    def _check_domain(self):
-        for rule in self:
-            try:
-                domain = literal_eval(rule.domain or "[]")
-                if not isinstance(domain, (list, tuple)):
-                    raise ValueError("not a list")
-                self.env["crm.lead"].sudo().search_count(domain, limit=1)
-            except Exception as e:  # noqa: BLE001 - any parse/field error is a bad domain
-                raise ValidationError(_("Invalid domain on routing rule '%(rule)s': %(error)s",
-                                        rule=rule.name, error=e)) from e
+    def _lead_rule_kind(self):
+        return _("routing rule")
 
     @api.constrains("fallback", "fallback_user_id")
     def _check_fallback(self):
@@ -99,11 +83,6 @@ class LeadRoutingRule(models.Model):
             [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
         for rule in self:
             rule.log_count = counts.get(rule, 0)
-
-    def _get_domain(self):
-        self.ensure_one()
-        return literal_eval(self.domain or "[]")
-
 
     # ------------------------------------------------------------------
     # Pool
@@ -161,39 +140,28 @@ class LeadRoutingRule(models.Model):
         of ``self``.
 
         A few leads are matched in memory (see ``_match``).  A batch is matched
-        with ONE query for all the rules: each rule's domain becomes the
-        condition the ORM would put in the WHERE clause of its search (same
-        ``_search``, same active filter, no record rule as superuser), read as
-        a boolean column; one scan of the batch instead of one per rule.  A
-        rule whose search needs a join falls back to its own search.
+        with ONE query for all the rules: each rule's search over the batch
+        (the ORM's ``_search``: same active filter, no record rule as
+        superuser) becomes a sub-query, read as a boolean column of one scan
+        of the batch instead of one search per rule.
         """
         if len(leads) <= SMALL_BATCH:
             return {rule.id: rule._match(leads, company) for rule in self}
         Lead = self.env["crm.lead"].sudo()
-        matches = {}
-        columns, column_rules = [], []
-        for rule in self:
-            query = Lead._search(rule._matching_domain(company))
-            if query.is_empty():
-                matches[rule.id] = set()
-            elif query._joins or len(query._tables) != 1 or query.limit or query.offset \
-                    or query.table != Lead._table:
-                matches[rule.id] = rule._match(leads, company)
-            else:
-                where = query.where_clause if query._where_clauses else SQL("TRUE")
-                columns.append(SQL("(%s) IS TRUE", where))
-                column_rules.append(rule.id)
-        if columns:
-            for rule_id in column_rules:
-                matches[rule_id] = set()
-            rows = self.env.execute_query(SQL(
-                "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
-                SQL.identifier(Lead._table, "id"), SQL(", ").join(columns),
-                SQL.identifier(Lead._table), SQL.identifier(Lead._table, "id"), list(leads.ids)))
-            for row in rows:
-                for rule_id, matched in zip(column_rules, row[1:]):
-                    if matched:
-                        matches[rule_id].add(row[0])
+        batch = [("id", "in", leads.ids)]
+        matches = {rule.id: set() for rule in self}
+        columns = [SQL("%s IN %s", SQL.identifier(Lead._table, "id"), Lead._search(
+            expression.AND([batch, rule._matching_domain(company)])).subselect()) for rule in self]
+        if not columns:
+            return matches
+        rows = self.env.execute_query(SQL(
+            "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
+            SQL.identifier(Lead._table, "id"), SQL(", ").join(columns),
+            SQL.identifier(Lead._table), SQL.identifier(Lead._table, "id"), list(leads.ids)))
+        for row in rows:
+            for rule, matched in zip(self, row[1:]):
+                if matched:
+                    matches[rule.id].add(row[0])
         return matches
 
     def _matching_domain(self, company):
@@ -273,234 +241,253 @@ class LeadRoutingRule(models.Model):
 
     @api.model
     def _open_lead_counts(self, users, leads):
-        """Open leads (active, probability < 100) per user, ``leads`` (being
-        routed) left out: one grouped query.
+        """Open leads per user, ``leads`` (being routed) left out: one grouped
+        count, through the ORM (it flushes what the count reads first).
 
-        The probability is only flushed when a lead other than those being
-        routed has a pending one (e.g. just won): flushing the probability of
-        a lead being created would run the predictive scoring now, and again
-        right after when routing sets its team.
+        Only called when a strategy or a cap needs it. The count's conditions
+        are those of the partial index ``crm_lead_open_user_id_index``, so it
+        is an index-only scan of the agents' open leads, never of the closed
+        bulk of the table; the leads being routed are taken out afterwards
+        (an ``id NOT IN`` would need the table's rows).
         """
         if not users:
             return {}
-        Lead = self.env["crm.lead"]
-        fnames = ["user_id", "active"]
-        field = Lead._fields["probability"]
-        routed = set(leads.ids)
-        pending = set(self.env.transaction.tocompute.get(field, ())) | set(
-            self.env.cache.get_dirty_records(Lead, field)._ids)
-        if pending - routed:
-            fnames.append("probability")
-        Lead.flush_model(fnames)
-        self.env.cr.execute("""
-            SELECT user_id, count(*) FROM crm_lead
-             WHERE user_id = ANY(%s) AND id != ALL(%s) AND active
-               AND (probability IS NULL OR probability < 100)
-             GROUP BY user_id""", [users.ids, list(routed)])
-        return dict(self.env.cr.fetchall())
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        domain = expression.AND([[("user_id", "in", users.ids)], Lead._lead_open_domain()])
+        counts = {user.id: count for user, count in Lead._read_group(domain, ["user_id"], ["__count"])}
+        for lead in leads.sudo()._lead_filter_open():
+            if lead.user_id.id in counts:
+                counts[lead.user_id.id] -= 1
+        return counts
 
-    def _route_leads(self, leads, now, exclude_user_ids=(), simulate=False, prefix=None):
+    # ------------------------------------------------------------------
+    # What routing reads of the batch (then decided by ..core.routing)
+    # ------------------------------------------------------------------
+    def _routing_pool(self):
+        """This rule as ``core.routing`` sees it."""
+        self.ensure_one()
+        return Pool(
+            key=self.id, name=self.name, team_name=self.team_id.name, strategy=self.strategy,
+            agents=self._pool_members().ids,
+            fallback=self.fallback, fallback_user_id=self.fallback_user_id.id,
+            fallback_user_name=self.fallback_user_id.name or "",
+            match_skills=self.match_skills, match_territory=self.match_territory)
+
+    @api.model
+    def _routing_team_pool(self, team, company):
+        """The pool of a sales team when no rule matched its lead (company
+        fallback "team"): its members allowed in the lead's company, by round
+        robin; None when it has none (the lead then keeps Odoo's behaviour)."""
+        members = team.crm_team_member_ids.filtered(
+            lambda m: m.active and m.user_id.active and (not company or company in m.user_id.company_ids))
+        if not members:
+            return None
+        return Pool(key=("team", team.id), name=team.name, team_name=team.name,
+                    strategy="round_robin", agents=members.sorted("id").ids)
+
+    @api.model
+    def _routing_agents(self, pools, now):
+        """{member id: Agent} of the agents of ``pools``: one read per kind of data."""
+        members = self.env["crm.team.member"].sudo().browse(
+            sorted({key for pool in pools.values() for key in pool.agents}))
+        windows = self._agent_windows(members.user_id, now)
+        agents = {}
+        for member in members:
+            attendance, leaves = windows.get(member.user_id.id, (None, []))
+            agents[member.id] = Agent(
+                key=member.id, user_id=member.user_id.id, name=member.user_id.name,
+                weight=member.lead_weight, available=member.lead_available,
+                max_open=member.lead_max_open, attendance=attendance, leaves=leaves,
+                skills=frozenset(member.lead_skill_ids.ids),
+                territories=frozenset(member.lead_territory_ids.ids))
+        return agents
+
+    @api.model
+    def _routing_lock(self, rules, teams):
+        """Serialise concurrent routings of the same rules and team pools.
+
+        The rules' rows are locked and their ``routing_seq`` bumped: a
+        REPEATABLE READ transaction holding an older snapshot then fails (and
+        is retried) instead of handing out the slot another one just gave.
+        A team pool has no row of its own: an advisory lock keyed by the team
+        serialises it, and its rotation rows (upserted at the end) make a
+        stale snapshot fail the same way.
+        """
+        if rules:
+            # FOR UPDATE + bump on our own table: the ORM has no row lock
+            self.env.cr.execute(SQL(
+                "SELECT id FROM lead_routing_rule WHERE id = ANY(%s) ORDER BY id FOR UPDATE", rules.ids))
+            self.env.cr.execute(SQL(
+                "UPDATE lead_routing_rule SET routing_seq = routing_seq + 1 WHERE id = ANY(%s)", rules.ids))
+            rules.invalidate_recordset(["routing_seq"])
+        for team_id in sorted(teams.ids):
+            self.env.cr.execute(SQL(
+                "SELECT pg_advisory_xact_lock(hashtext('lead_distribution.team_pool'), %s)", team_id))
+
+    @api.model
+    def _routing_credits(self, rules, teams):
+        """{(pool key, user id): rotation credit} of these rules and team pools."""
+        State = self.env["lead.routing.state"].sudo()
+        states = State.search_fetch(
+            ["|", ("rule_id", "in", rules.ids), "&", ("rule_id", "=", False), ("team_id", "in", teams.ids)],
+            ["rule_id", "team_id", "user_id", "current_weight"], order="id")
+        return {(s.rule_id.id or ("team", s.team_id.id), s.user_id.id): s.current_weight for s in states}
+
+    def _route_leads(self, leads, now, exclude_user_ids=(), simulate=False, prefix=None,
+                     team_lead_ids=()):
         """Decide the owner of each lead through the rules in ``self`` (in order).
 
-        Returns (decisions, touched) where decisions is a list of dicts
-        {lead, rule, user (record or False), team, strategy, shares, reason}
-        for leads some rule matched (others are absent), and touched the
-        {(rule_id, user_id): Peer} rotation credits to persist.
-        Without ``simulate`` the matched rules' rows are locked FOR UPDATE first.
+        :param team_lead_ids: leads that go to their sales team's pool when no
+            rule matches them (company fallback "team")
+        :return: (decisions, touched): a list of dicts {lead, rule (maybe
+            empty), user (record or False), team, strategy, shares, reason}
+            for leads some pool matched (others are absent), and the
+            {(pool key, user id): Peer} rotation credits to persist.
+        Without ``simulate`` the pools are locked first (``_routing_lock``).
         """
         leads = leads.sudo()
         company = (leads[:1].company_id or self.env.company)
         matches = {rule_id: ids for rule_id, ids in self._match_all(leads, company).items() if ids}
-        if not matches:
-            return [], {}
         rules = self.filtered(lambda r: r.id in matches)
-        if not simulate:
-            # serialise concurrent routings on the rules' rows; the bump makes a
-            # REPEATABLE READ transaction holding an older snapshot fail (and be
-            # retried) instead of handing out the slot another one just gave
-            self.env.cr.execute(
-                "SELECT id FROM lead_routing_rule WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                [rules.ids])
-            self.env.cr.execute(
-                "UPDATE lead_routing_rule SET routing_seq = routing_seq + 1 WHERE id = ANY(%s)",
-                [rules.ids])
-            rules.invalidate_recordset(["routing_seq"])
-
-        pools = {rule.id: rule._pool_members() for rule in rules}
-        members = self.env["crm.team.member"].sudo().concat(*pools.values())
-        users = members.user_id | rules.fallback_user_id
-        windows = self._agent_windows(users, now)
-        open_counts = self._open_lead_counts(users, leads)
-        self.env.cr.execute(
-            "SELECT rule_id, user_id, current_weight FROM lead_routing_state WHERE rule_id = ANY(%s)",
-            [rules.ids])
-        credits = {(r, u): c for r, u, c in self.env.cr.fetchall()}
-        # plain data once per batch: the loop below runs no query and no ORM access
-        agents = {}  # member id -> (user id, name, available, max_open, skills, territories)
-        for member in members:
-            agents[member.id] = (member.user_id.id, member.user_id.name, member.lead_available,
-                                 member.lead_max_open, frozenset(member.lead_skill_ids.ids),
-                                 frozenset(member.lead_territory_ids.ids))
-        pool_ids = {rule_id: [m.id for m in pool] for rule_id, pool in pools.items()}
-        peers = {}
-        for rule in rules:
-            for member_id in pool_ids[rule.id]:
-                user_id, name, _av, _max, _sk, _te = agents[member_id]
-                peers[(rule.id, user_id)] = Peer(
-                    key=user_id, weight=members.browse(member_id).lead_weight or 1.0,
-                    current=credits.get((rule.id, user_id), 0.0), name=name)
-        rule_data = {rule.id: (rule, rule.strategy, rule.match_skills, rule.match_territory,
-                               rule.fallback, rule.fallback_user_id, rule.team_id.name, rule.name)
-                     for rule in rules}
-        rule_team = {rule.id: rule.team_id for rule in rules}
-        need_skills = any(rule.match_skills for rule in rules)
-        need_territory = any(rule.match_territory for rule in rules)
-        if need_skills or need_territory:
-            lead_data = {lead.id: (
-                frozenset(lead.lead_skill_ids.ids) if need_skills else frozenset(),
-                lead.lead_territory_id.id if need_territory else False) for lead in leads}
-        else:
-            lead_data = dict.fromkeys(leads.ids, (frozenset(), False))
-        skill_names = dict(self.env["lead.skill"].sudo().search([]).mapped(lambda s: (s.id, s.name))) \
-            if need_skills else {}
-        territory_names = {}
-        if need_territory:
-            territory_names = {t.id: t.name for t in leads.lead_territory_id}
-
-        presence = {}
-
-        def absent(agent):
-            """Excluded, away, off shift or on leave: constant for the batch."""
-            user_id, _name, available, _max, _sk, _te = agent
-            key = (user_id, available)
-            if key not in presence:  # computed once per agent
-                if user_id in exclude_user_ids:
-                    presence[key] = "excluded"
-                else:
-                    attendance, leaves = windows.get(user_id, (None, []))
-                    presence[key] = presence_reason(
-                        AgentState(available=available, attendance=attendance, leaves=leaves), now)
-            return presence[key]
-
-        def blocked(agent):
-            return absent(agent) or (agent[3] and capacity_reason(open_counts.get(agent[0], 0), agent[3]))
-
-        # a rule's whole pool with no open-lead cap among its present agents
-        # gives the same eligible/skipped agents for every lead of the batch
-        static_pools = {}
-
-        # the expected shares only depend on who is eligible (weights are fixed
-        # for the batch): one dict per distinct pool state, shared read-only
-        share_cache = {}
-        pool_agents = {rule_id: [agents[m] for m in ids] for rule_id, ids in pool_ids.items()}
-
-        Users = self.env["res.users"]
-        decisions = []
-        touched = {}
-        # matching rules of each lead, in rule order (most leads match one rule)
-        lead_rules = defaultdict(list)
+        lead_pools = defaultdict(list)
         for rule in rules:
             for lead_id in matches[rule.id]:
-                lead_rules[lead_id].append(rule.id)
-        for lead_id in sorted(lead_data):
-            lead_skills, lead_territory = lead_data[lead_id]
-            notes = []
-            decision = None
-            last_rule = None
-            for rule_id in lead_rules.get(lead_id, ()):
-                rule, strategy, match_skills, match_territory, fallback, fallback_user, team_name, rule_name = \
-                    rule_data[rule_id]
-                last_rule = rule
-                pool = pool_agents[rule_id]
-                label = team_name
-                if match_skills and lead_skills:
-                    pool = [a for a in pool if lead_skills <= a[4]]
-                    label = ", ".join(sorted(skill_names.get(s, "") for s in lead_skills))
-                if match_territory and lead_territory:
-                    pool = [a for a in pool if lead_territory in a[5]]
-                    if not (match_skills and lead_skills):
-                        label = territory_names.get(lead_territory, team_name)
-                static = static_pools.get(rule_id) if pool is pool_agents[rule_id] else None
-                if static:
-                    eligible, skipped, share_key = static
-                    if strategy == "least_loaded":
-                        for peer in eligible:  # least_loaded sees this batch too
-                            peer.load = open_counts.get(peer.key, 0)
-                else:
-                    eligible, skipped = [], []
-                    for agent in pool:
-                        why = blocked(agent)
-                        if why:
-                            skipped.append((agent[1], why))
-                        else:
-                            peer = peers[(rule_id, agent[0])]
-                            peer.load = open_counts.get(agent[0], 0)  # least_loaded sees this batch too
-                            eligible.append(peer)
-                    share_key = (rule_id, tuple(peer.key for peer in eligible))
-                    if pool is pool_agents[rule_id] and not any(
-                            agent[3] for agent in pool if not absent(agent)):
-                        static_pools[rule_id] = (eligible, skipped, share_key)
-                shares = share_cache.get(share_key)
-                if shares is None:
-                    shares = share_cache[share_key] = expected_shares(eligible, strategy)
-                chosen = pick(eligible, strategy)
-                if chosen:
-                    for peer in eligible:
-                        touched[(rule_id, peer.key)] = peer
-                    open_counts[chosen.key] = open_counts.get(chosen.key, 0) + 1
-                    decision = dict(
-                        user=Users.browse(chosen.key), strategy=strategy,
-                        shares=shares, reason=describe(strategy, label, skipped, chosen.name))
-                else:
-                    why = describe(strategy, label, skipped) + (
-                        "" if pool else "; no agent in the pool has the lead's skills/territory")
-                    if fallback == "next_rule":
-                        notes.append(_("rule '%(rule)s': nobody available (%(why)s)", rule=rule_name, why=why))
-                        continue
-                    if fallback == "user" and fallback_user and fallback_user.id not in exclude_user_ids:
-                        open_counts[fallback_user.id] = open_counts.get(fallback_user.id, 0) + 1
-                        decision = dict(user=fallback_user, strategy=strategy, shares={}, reason=_(
-                            "Fallback to %(user)s: nobody available. %(why)s", user=fallback_user.name, why=why))
-                    else:
-                        decision = dict(user=False, strategy=strategy, shares={}, reason=_(
-                            "Left unassigned in team %(team)s: nobody available. %(why)s",
-                            team=team_name, why=why))
-                decision["rule"] = rule
-                break
-            if decision is None and last_rule:
-                # every matching rule passed the lead on: wait in the last team
-                decision = dict(user=False, rule=last_rule, strategy=last_rule.strategy, shares={},
-                                reason=_("Left unassigned in team %s: nobody available in any rule.",
-                                         last_rule.team_id.name))
-            if decision is None:
-                continue
-            if notes:
-                decision["reason"] = "%s (%s)" % (decision["reason"], "; ".join(notes))
-            if prefix:
-                decision["reason"] = "%s: %s" % (prefix, decision["reason"])
-            decision["lead"] = leads.browse(lead_id)
-            decision["team"] = rule_team[decision["rule"].id]
-            decisions.append(decision)
-        return decisions, touched
+                lead_pools[lead_id].append(rule.id)
+        team_leads = leads.browse([i for i in team_lead_ids if i not in lead_pools]).filtered(
+            lambda lead: lead.team_id and not lead.user_id)
+        team_pools = {team.id: self._routing_team_pool(team, leads[:1].company_id)
+                      for team in team_leads.team_id}
+        teams = self.env["crm.team"].sudo().browse([t for t, pool in team_pools.items() if pool])
+        for lead in team_leads.filtered(lambda lead: team_pools[lead.team_id.id]):
+            lead_pools[lead.id].append(("team", lead.team_id.id))
+        if not lead_pools:
+            return [], {}
+        if not simulate:
+            self._routing_lock(rules, teams)
+        pools = {rule.id: rule._routing_pool() for rule in rules}
+        pools.update({("team", team_id): pool for team_id, pool in team_pools.items() if pool})
+        agents = self._routing_agents(pools, now)
+        routed = leads.browse(sorted(lead_pools))
+        open_counts = None
+        if needs_open_counts(pools.values(), agents):
+            open_counts = self._open_lead_counts(self.env["res.users"].browse(
+                {agent.user_id for agent in agents.values()}), leads)
+        need_skills = any(rule.match_skills for rule in rules)
+        need_territory = any(rule.match_territory for rule in rules)
+        facts = [LeadFacts(
+            id=lead.id, pools=lead_pools[lead.id],
+            skills=frozenset(lead.lead_skill_ids.ids) if need_skills else frozenset(),
+            territory=lead.lead_territory_id.id if need_territory else 0) for lead in routed]
+        decisions, touched = route(facts, pools, agents, now, self._routing_credits(rules, teams),
+                                   open_counts, exclude_user_ids)
+        return self._routing_results(decisions, pools, rules, prefix), touched
 
+    def _routing_results(self, decisions, pools, rules, prefix):
+        """The decisions of ``core.routing`` as records and worded reasons."""
+        words = self._routing_words()
+        labels = {"skills": dict(self.env["lead.skill"].sudo().search([]).mapped(lambda s: (s.id, s.name)))
+                  if any(d.attempt and d.attempt.label_kind == "skills" for d in decisions) else {},
+                  "territory": {}}
+        territory_ids = {d.attempt.label for d in decisions if d.attempt and d.attempt.label_kind == "territory"}
+        territory_ids |= {a.label for d in decisions for a in d.passed if a.label_kind == "territory"}
+        if territory_ids:
+            labels["territory"] = dict(self.env["lead.territory"].sudo().browse(territory_ids).mapped(
+                lambda t: (t.id, t.name)))
+        rule_records = {rule.id: rule for rule in rules}
+        Users, Teams, Leads = self.env["res.users"], self.env["crm.team"], self.env["crm.lead"]
+        results = []
+        for d in decisions:
+            pool = pools[d.pool]
+            reason = self._routing_reason(d, pools, words, labels)
+            if prefix:
+                reason = "%s: %s" % (prefix, reason)
+            rule = rule_records.get(d.pool, self.browse())
+            team = rule.team_id if rule else Teams.browse(pool.key[1])
+            results.append({
+                "lead": Leads.browse(d.lead_id), "rule": rule, "team": team,
+                "user": Users.browse(d.user_id) if d.user_id else False,
+                "strategy": d.strategy, "shares": d.shares, "reason": reason})
+        return results
+
+    # ------------------------------------------------------------------
+    # Reasons in words (core gives codes and numbers)
+    # ------------------------------------------------------------------
+    @api.model
+    def _routing_words(self):
+        """Translated templates of the routing reasons, once per batch."""
+        return {
+            "strategy": {"round_robin": _("Round robin"), "weighted": _("Weighted round robin"),
+                         "least_loaded": _("Least loaded")},
+            "in_pool": _("%(strategy)s in '%(pool)s' pool"),
+            "skipped": _("skipped %s"),
+            "agent": _("%(name)s (%(why)s)"),
+            "codes": {"away": _("away"), "on leave": _("on leave"), "off shift": _("off shift"),
+                      "excluded": _("excluded"), "at capacity": _("at capacity %(count)s/%(cap)s")},
+            "empty": _("no agent in the pool has the lead's skills/territory"),
+            "passed": _("rule '%(rule)s': nobody available (%(why)s)"),
+            "fallback": _("Fallback to %(user)s: nobody available. %(why)s"),
+            "unassigned": _("Left unassigned in team %(team)s: nobody available. %(why)s"),
+            "all_passed": _("Left unassigned in team %s: nobody available in any rule."),
+        }
+
+    @api.model
+    def _routing_attempt_text(self, attempt, strategy, words, labels, pool):
+        """E.g. "Round robin in 'Mandarin' pool: Ali; skipped Bo (on leave)"."""
+        if attempt.label_kind == "skills":
+            label = ", ".join(sorted(labels["skills"].get(s, "") for s in attempt.label))
+        elif attempt.label_kind == "territory":
+            label = labels["territory"].get(attempt.label, pool.team_name)
+        else:
+            label = attempt.label
+        text = words["in_pool"] % {"strategy": words["strategy"].get(strategy, strategy), "pool": label}
+        if attempt.chosen_name:
+            text += ": %s" % attempt.chosen_name
+        if attempt.skipped:
+            text += "; " + words["skipped"] % ", ".join(words["agent"] % {
+                "name": skip.name,
+                "why": words["codes"][skip.code] % {"count": skip.count, "cap": skip.cap}
+                if skip.code == "at capacity" else words["codes"].get(skip.code, skip.code),
+            } for skip in attempt.skipped)
+        if attempt.empty and not attempt.chosen_name:
+            text += "; " + words["empty"]
+        return text
+
+    @api.model
+    def _routing_reason(self, decision, pools, words, labels):
+        """The logged reason of one decision, in words."""
+        pool = pools[decision.pool]
+        if decision.outcome == ALL_PASSED:
+            reason = words["all_passed"] % pool.team_name
+        else:
+            why = self._routing_attempt_text(decision.attempt, decision.strategy, words, labels, pool)
+            if decision.outcome == PICKED:
+                reason = why
+            elif decision.outcome == FALLBACK_USER:
+                reason = words["fallback"] % {"user": pool.fallback_user_name, "why": why}
+            else:
+                reason = words["unassigned"] % {"team": pool.team_name, "why": why}
+        if decision.passed:
+            reason = "%s (%s)" % (reason, "; ".join(words["passed"] % {
+                "rule": pools[a.pool].name,
+                "why": self._routing_attempt_text(a, pools[a.pool].strategy, words, labels, pools[a.pool]),
+            } for a in decision.passed))
+        return reason
+
+    # ------------------------------------------------------------------
+    # Rotation state
+    # ------------------------------------------------------------------
+    @api.model
     def _save_rotation(self, touched, decisions):
-        """Persist rotation credits and received counts: one upsert."""
+        """Persist rotation credits and received counts: one upsert per kind
+        of pool (rules, team pools)."""
         if not touched:
             return
-        received = defaultdict(int)
+        got = defaultdict(int)
         for d in decisions:
             if d["user"] and d["shares"]:
-                received[(d["rule"].id, d["user"].id)] += 1
-        rows = [(rule_id, user_id, peer.current, received.get((rule_id, user_id), 0))
-                for (rule_id, user_id), peer in touched.items()]
-        execute_values(self.env.cr._obj, """
-            INSERT INTO lead_routing_state (rule_id, user_id, current_weight, assigned_count,
-                                            create_uid, write_uid, create_date, write_date)
-            SELECT v.rule_id, v.user_id, v.cur, v.cnt, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM (VALUES %%s) AS v(rule_id, user_id, cur, cnt)
-            ON CONFLICT (rule_id, user_id) DO UPDATE
-               SET current_weight = EXCLUDED.current_weight,
-                   assigned_count = lead_routing_state.assigned_count + EXCLUDED.assigned_count,
-                   write_date = EXCLUDED.write_date
-        """ % (self.env.uid, self.env.uid), rows, template="(%s::int, %s::int, %s::float, %s::int)", page_size=1000)
-        self.env["lead.routing.state"].invalidate_model()
+                got[(d["rule"].id or ("team", d["team"].id), d["user"].id)] += 1
+        rule_rows = [(key, user_id, peer.current, got[(key, user_id)])
+                     for (key, user_id), peer in touched.items() if not isinstance(key, tuple)]
+        team_rows = [(key[1], user_id, peer.current, got[(key, user_id)])
+                     for (key, user_id), peer in touched.items() if isinstance(key, tuple)]
+        self.env["lead.routing.state"]._upsert_credits(rule_rows, team_rows)

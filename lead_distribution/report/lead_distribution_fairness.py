@@ -1,5 +1,7 @@
 from odoo import fields, models, tools
 
+from ..models.crm_team_member import PERFORMANCE_TIERS
+
 
 class LeadDistributionFairness(models.Model):
     """Leads received per agent and month against the share expected from
@@ -21,6 +23,10 @@ class LeadDistributionFairness(models.Model):
     expected = fields.Float(readonly=True, digits=(16, 2))
     ratio = fields.Float(string="Received / Expected", readonly=True, digits=(16, 2), aggregator="avg")
     jain_index = fields.Float(string="Team Fairness (Jain)", readonly=True, digits=(16, 3), aggregator="avg")
+    # today's tier and weight of the agent in the team, so that agents can
+    # check the bonus against the shares (expected already includes it)
+    lead_performance_tier = fields.Selection(PERFORMANCE_TIERS, string="Tier", readonly=True)
+    lead_weight = fields.Float(string="Weight", readonly=True, digits=(16, 2), aggregator="avg")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -35,12 +41,20 @@ class LeadDistributionFairness(models.Model):
                 ), ratios AS (
                     SELECT *, CASE WHEN expected > 0 THEN received / expected ELSE 0 END AS ratio
                       FROM per_agent
+                ), members AS (
+                    SELECT DISTINCT ON (crm_team_id, user_id) crm_team_id, user_id,
+                           lead_performance_tier, lead_weight
+                      FROM crm_team_member
+                     WHERE active
+                     ORDER BY crm_team_id, user_id, id
                 )
-                SELECT row_number() OVER (ORDER BY month, team_id, user_id) AS id,
-                       month, team_id, user_id, company_id, received, expected, ratio,
+                SELECT row_number() OVER (ORDER BY month, r.team_id, r.user_id) AS id,
+                       month, r.team_id, r.user_id, company_id, received, expected, ratio,
                        CASE WHEN SUM(ratio * ratio) OVER w > 0
                             THEN POWER(SUM(ratio) OVER w, 2) / (COUNT(*) OVER w * SUM(ratio * ratio) OVER w)
-                            ELSE 1 END AS jain_index
-                  FROM ratios
-                WINDOW w AS (PARTITION BY month, team_id)
+                            ELSE 1 END AS jain_index,
+                       m.lead_performance_tier, m.lead_weight
+                  FROM ratios r
+                  LEFT JOIN members m ON m.crm_team_id = r.team_id AND m.user_id = r.user_id
+                WINDOW w AS (PARTITION BY month, r.team_id)
             )""" % self._table)

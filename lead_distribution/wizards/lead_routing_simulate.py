@@ -16,8 +16,7 @@ class LeadRoutingSimulate(models.TransientModel):
         """Open leads matching the rule: waiting ones first, then the newest."""
         rule = self.rule_id
         Lead = self.env["crm.lead"].sudo()
-        domain = expression.AND([rule._matching_domain(rule.company_id), [
-            ("active", "=", True), "|", ("probability", "=", False), ("probability", "<", 100)]])
+        domain = expression.AND([rule._matching_domain(rule.company_id), Lead._lead_open_domain()])
         leads = Lead.search(expression.AND([domain, [("user_id", "=", False)]]),
                             order="id", limit=self.size)
         if len(leads) < self.size:

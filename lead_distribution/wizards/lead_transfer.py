@@ -15,8 +15,7 @@ class LeadTransfer(models.TransientModel):
     result = fields.Text(readonly=True)
 
     def _open_leads_domain(self):
-        return [("user_id", "=", self.user_id.id), ("active", "=", True),
-                "|", ("probability", "=", False), ("probability", "<", 100)]
+        return [("user_id", "=", self.user_id.id)] + self.env["crm.lead"]._lead_open_domain()
 
     @api.depends("user_id")
     def _compute_lead_count(self):

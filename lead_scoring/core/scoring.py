@@ -110,6 +110,14 @@ class RuleStats:
 
 # a signal needs this many closed leads on each side before we suggest anything
 MIN_SAMPLE = 5
+# and the period this many won and this many lost leads: below, rates of
+# 100 % and suggestions are noise
+MIN_CLOSED = 30
+
+
+def enough_closed(won, lost, minimum=MIN_CLOSED):
+    """Whether ``won`` won and ``lost`` lost leads are enough to measure rules."""
+    return won >= minimum and lost >= minimum
 # points scale for suggestions: a lift of 2 (twice the win rate) earns this many points
 POINTS_PER_DOUBLING = 20
 MAX_SUGGESTED = 50

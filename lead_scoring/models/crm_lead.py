@@ -1,10 +1,17 @@
 
+import json
+from collections import defaultdict
+
+from markupsafe import Markup
+
 from odoo import _, api, fields, models, tools
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..core.scoring import score_leads, tier_for
+from ..core.signal_fill import merge_signals, signals_to_fill
+from ..core.signals import BUDGET, COMPETITOR, DECISION_MAKER, MEETING, TIMELINE, read_signals
 from ..vocabulary import OPEN_LEAD_DOMAIN, TIER_SELECTION, TIMELINE_SELECTION
 
 SCORE_FIELDS = ("lead_score", "lead_tier", "lead_score_detail", "lead_score_date")
@@ -19,6 +26,12 @@ SCORE_TRIGGERS = (
     "medium_id", "source_id", "campaign_id", "tag_ids", "expected_revenue",
     "country_id", "state_id", "city", "zip",
 )
+# the qualification field each signal read from a message fills
+SIGNAL_FIELDS = {
+    BUDGET: "lead_budget", TIMELINE: "lead_timeline", MEETING: "lead_meeting_requested",
+    COMPETITOR: "lead_used_competitor", DECISION_MAKER: "lead_is_decision_maker",
+}
+SIGNAL_NOTE_ORDER = (BUDGET, MEETING, TIMELINE, COMPETITOR, DECISION_MAKER)
 
 
 class CrmLead(models.Model):
@@ -52,6 +65,10 @@ class CrmLead(models.Model):
     lead_inbound_count = fields.Integer(
         string="Inbound Messages", default=0, copy=False,
         help="Messages the customer sent us on any channel.")
+    lead_signal_fields = fields.Char(
+        string="Read from Messages", copy=False, readonly=True,
+        help="Qualification fields filled from the customer's messages, with the value read "
+        "(JSON). A field whose value differs from the one read was set by an agent.")
     lead_budget_fit = fields.Boolean(
         string="Budget Fits", compute="_compute_lead_budget_fit",
         search="_search_lead_budget_fit",
@@ -130,10 +147,16 @@ class CrmLead(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("'Budget Fits' can only be searched as true or false."))
         companies = self.env["res.company"].sudo().search([("lead_budget_fit_min", ">", 0)])
-        fits = expression.OR([
+        branches = [
             [("company_id", "=", company.id), ("lead_budget", ">=", company.lead_budget_fit_min)]
             for company in companies
-        ]) if companies else expression.FALSE_DOMAIN
+        ]
+        # a lead without a company is measured against the current company,
+        # as _compute_lead_budget_fit does
+        default_min = self.env.company.lead_budget_fit_min
+        if default_min:
+            branches.append([("company_id", "=", False), ("lead_budget", ">=", default_min)])
+        fits = expression.OR(branches) if branches else expression.FALSE_DOMAIN
         if (operator == "=") == value:
             return fits
         return ["!"] + expression.normalize_domain(fits)
@@ -180,25 +203,136 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _lead_scoring_request_rescore(self):
-        """Rescore every open lead soon: (re)start the cron's walk from the first id."""
-        self.env["ir.config_parameter"].sudo().set_param("lead_scoring.rescore_from_id", "0")
+        """Rescore every lead soon: (re)start the cron's walk from the first id,
+        open leads first, then the closed ones (Scoring Health compares their
+        scores, so they must follow the rules too)."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("lead_scoring.rescore_from_id", "0")
+        ICP.set_param("lead_scoring.rescore_closed_from_id", "0")
+        cron = self.env.ref("lead_scoring.ir_cron_lead_rescore", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    @api.model
+    def _lead_scoring_rescore_closed_once(self):
+        """Score the closed leads once (install and upgrade, from data): those
+        closed before the module kept score 0. Idempotent."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        if ICP.get_param("lead_scoring.closed_scored"):
+            return
+        ICP.set_param("lead_scoring.closed_scored", "1")
+        ICP.set_param("lead_scoring.rescore_closed_from_id", "0")
         cron = self.env.ref("lead_scoring.ir_cron_lead_rescore", raise_if_not_found=False)
         if cron:
             cron._trigger()
 
     @api.model
     def _cron_lead_scoring_rescore(self, batch_size=1000):
-        """Rescore open leads by batches of ids, reporting progress to the cron."""
+        """Rescore leads by batches of ids, reporting progress to the cron.
+
+        Two walks with their own cursor: the open leads (what agents work on,
+        first), then the closed leads, one batch per call.
+        """
         ICP = self.env["ir.config_parameter"].sudo()
-        cursor = ICP.get_param("lead_scoring.rescore_from_id")
-        if not cursor:
-            return
-        Lead = self.sudo().with_context(active_test=False, tracking_disable=True)
         open_domain = self._lead_open_domain()
-        leads = Lead.search(open_domain + [("id", ">", int(cursor))], limit=batch_size, order="id")
-        leads.action_lead_rescore()
-        remaining = 0
-        if len(leads) == batch_size:
-            remaining = Lead.search_count(open_domain + [("id", ">", leads[-1].id)])
-        ICP.set_param("lead_scoring.rescore_from_id", str(leads[-1].id) if remaining else False)
-        self.env["ir.cron"]._notify_progress(done=len(leads), remaining=remaining)
+        closed_domain = ["!"] + expression.normalize_domain(open_domain)
+        walks = (("lead_scoring.rescore_from_id", open_domain),
+                 ("lead_scoring.rescore_closed_from_id", closed_domain))
+        Lead = self.sudo().with_context(active_test=False, tracking_disable=True)
+        for index, (param, domain) in enumerate(walks):
+            cursor = ICP.get_param(param)
+            if not cursor:
+                continue
+            leads = Lead.search(domain + [("id", ">", int(cursor))], limit=batch_size, order="id")
+            if index == 0:
+                leads.action_lead_rescore()
+            else:
+                # closed leads: new scores only, no stars raised on them
+                leads._lead_scoring_mark_to_compute()
+                leads.flush_recordset(list(SCORE_FIELDS))
+            remaining = 0
+            if len(leads) == batch_size:
+                remaining = Lead.search_count(domain + [("id", ">", leads[-1].id)])
+            ICP.set_param(param, str(leads[-1].id) if remaining else False)
+            if index == 0 and ICP.get_param(walks[1][0]):
+                remaining += Lead.search_count(closed_domain + [("id", ">", int(ICP.get_param(walks[1][0])))])
+            self.env["ir.cron"]._notify_progress(done=len(leads), remaining=remaining)
+            return
+
+    # ------------------------------------------------------------------
+    # Signals read from the customer's messages
+    # ------------------------------------------------------------------
+    def _lead_signals_read(self):
+        """{field: value} of the fields filled from messages that still hold
+        the value read: the others were set or corrected by an agent since."""
+        self.ensure_one()
+        try:
+            read = json.loads(self.lead_signal_fields or "{}")
+        except ValueError:
+            return {}
+        return {name: value for name, value in read.items()
+                if name in self._fields and self[name] == value}
+
+    def _lead_read_message_signals(self, messages):
+        """The signals found in a lead's new messages (oldest first)."""
+        currency = (self.company_id or self.env.company).currency_id.name
+        return merge_signals(
+            read_signals(message._lead_signal_text(), currency,
+                         message.date.date() if message.date else None)
+            for message in messages)
+
+    def _lead_apply_message_signals(self, messages_by_lead):
+        """Fill the empty qualification fields of these leads from the buying
+        signals of their new customer messages ``{lead id: messages}``, with one
+        write per distinct set of values and one chatter note per lead."""
+        fills = {}
+        for lead in self._lead_filter_open():
+            if not (lead.company_id or self.env.company).lead_read_signals:
+                continue
+            found = lead._lead_read_message_signals(messages_by_lead[lead.id])
+            if not found:
+                continue
+            read = lead._lead_signals_read()
+            read_kinds = {kind for kind, name in SIGNAL_FIELDS.items() if name in read}
+            current = {kind: lead[name] for kind, name in SIGNAL_FIELDS.items()}
+            fill = signals_to_fill(current, read_kinds, found)
+            if fill:
+                read.update({SIGNAL_FIELDS[kind]: signal.value for kind, signal in fill.items()})
+                fills[lead] = (fill, read)
+        if not fills:
+            return
+        groups = defaultdict(list)
+        for lead, (fill, read) in fills.items():
+            vals = {SIGNAL_FIELDS[kind]: signal.value for kind, signal in fill.items()}
+            vals["lead_signal_fields"] = json.dumps(read, sort_keys=True)
+            groups[tuple(sorted(vals.items()))].append(lead.id)
+        # the note below says what was read: no tracking message besides it
+        Lead = self.with_context(mail_notrack=True)
+        for vals, ids in groups.items():
+            Lead.browse(ids).write(dict(vals))
+        self.browse([lead.id for lead in fills])._message_log_batch(
+            bodies={lead.id: lead._lead_signals_note(fill) for lead, (fill, _names) in fills.items()},
+            author_id=self.env.ref("base.partner_root").id)
+
+    def _lead_signals_note(self, fill):
+        """The chatter note telling what was read, in which words."""
+        self.ensure_one()
+        timelines = dict(self._fields["lead_timeline"]._description_selection(self.env))
+        words = {
+            BUDGET: lambda value: _("budget %s", self._lead_format_amount(value)),
+            MEETING: lambda value: _("viewing requested"),
+            TIMELINE: lambda value: _("timeline: %s", timelines[value].lower()),
+            COMPETITOR: lambda value: _("has worked with another agent"),
+            DECISION_MAKER: lambda value: _("decision maker"),
+        }
+        parts = ["%s ('%s')" % (words[kind](fill[kind].value), fill[kind].phrase)
+                 for kind in SIGNAL_NOTE_ORDER if kind in fill]
+        return Markup("<p>%s</p>") % _("Read from the customer's message: %s", "; ".join(parts))
+
+    def _lead_format_amount(self, amount):
+        """RM 800,000: the company currency, without cents."""
+        currency = (self.company_id or self.env.company).currency_id
+        number = formatLang(self.env, amount, digits=0)
+        if currency.position == "after":
+            return "%s %s" % (number, currency.symbol)
+        return "%s %s" % (currency.symbol, number)

@@ -17,6 +17,10 @@ class ResCompany(models.Model):
         string="Minimum Fitting Budget", currency_field="currency_id",
         help="A lead whose stated budget reaches this amount fits our pricing tier. "
         "Leave empty to disable the 'budget fits pricing tier' signal.")
+    lead_read_signals = fields.Boolean(
+        string="Read Signals from Messages", default=True,
+        help="Fill a lead's empty budget, timeline, meeting, competitor and decision-maker "
+        "fields from what the customer writes (English, Malay, Chinese).")
 
     @api.constrains("lead_hot_threshold", "lead_warm_threshold")
     def _check_lead_thresholds(self):

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,6 +12,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.lead_budget_fit_min", readonly=False,
         currency_field="lead_company_currency_id")
     lead_company_currency_id = fields.Many2one(related="company_id.currency_id")
+    lead_read_signals = fields.Boolean(related="company_id.lead_read_signals", readonly=False)
 
     @api.model
     def get_values(self):
@@ -34,3 +35,18 @@ class ResConfigSettings(models.TransientModel):
     def action_lead_scoring_rules(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "lead_scoring.lead_scoring_rule_action")
+
+    def action_lead_recommended_pipeline(self):
+        """Set the shared stages to the recommended pipeline (see crm.stage)."""
+        kept = self.env["crm.stage"]._lead_apply_recommended_pipeline()
+        message = _("The pipeline is now: New Lead, Contacted, Qualified, "
+                    "Proposal / Presentation, Negotiation, Won.")
+        if kept:
+            message += " " + _("Kept after Won because leads are in them: %s. Move their leads, "
+                               "then delete them.", ", ".join(kept.mapped("name")))
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"title": _("Recommended pipeline"), "message": message,
+                       "type": "warning" if kept else "success", "sticky": bool(kept),
+                       "next": {"type": "ir.actions.client", "tag": "reload"}},
+        }

@@ -152,6 +152,22 @@ class TestLeadScoring(LeadScoringCase):
         self.assertIn(lead, self.Lead.search([("lead_budget_fit", "=", True)]))
         self.assertNotIn(lead, self.Lead.search([("lead_budget_fit", "=", False)]))
 
+    def test_budget_fit_of_a_lead_without_company(self):
+        """A lead without a company fits against the current company's minimum,
+        in the computed field and in the search the scoring rule runs alike."""
+        self.company.lead_budget_fit_min = 4000
+        lead = self._lead(lead_budget=5000, company_id=False)
+        self.assertFalse(lead.company_id)
+        self.assertTrue(lead.lead_budget_fit)
+        self.assertIn(lead, self.Lead.search([("lead_budget_fit", "=", True)]))
+        self.assertNotIn(lead, self.Lead.search([("lead_budget_fit", "=", False)]))
+        self.assertEqual(lead.lead_score, 15 + 15, "budget stated and budget fits")
+        self.assertIn("Budget fits pricing tier: +15", lead.lead_score_detail)
+        small = self._lead(lead_budget=3000, company_id=False)
+        self.assertFalse(small.lead_budget_fit)
+        self.assertIn(small, self.Lead.search([("lead_budget_fit", "=", False)]))
+        self.assertEqual(small.lead_score, 15)
+
     def test_invalid_domain_is_refused_with_the_problem(self):
         with self.assertRaisesRegex(ValidationError, "invalid.*no_such_field"):
             self.Rule.create({"name": "Broken", "points": 5, "domain": "[('no_such_field', '=', 1)]"})
@@ -233,3 +249,40 @@ class TestLeadScoring(LeadScoringCase):
         # and Odoo's flush of the new scores by chunks of 100 rows
         self.assertLessEqual(queries, rules + 4 + 1000 // 100,
                              "%d queries for %d rules" % (queries, rules))
+
+
+@tagged("post_install", "-at_install")
+class TestRecommendedPipeline(LeadScoringCase):
+    """res.config.settings.action_lead_recommended_pipeline (issue 11.7)."""
+
+    RECOMMENDED = ["New Lead", "Contacted", "Qualified", "Proposal / Presentation",
+                   "Negotiation", "Won"]
+
+    def _shared(self):
+        return self.env["crm.stage"].search([("team_id", "=", False)])
+
+    def test_sets_the_seeds_pipeline_and_keeps_every_lead_in_its_stage(self):
+        Stage = self.env["crm.stage"]
+        new, proposition = self.env.ref("crm.stage_lead1"), self.env.ref("crm.stage_lead3")
+        won_stage = self.env.ref("crm.stage_lead4")
+        empty = Stage.create({"name": "Old idea", "sequence": 4})
+        busy = Stage.create({"name": "On hold", "sequence": 5})
+        leads = self.Lead.create([{"name": "In New", "stage_id": new.id},
+                                  {"name": "In Proposition", "stage_id": proposition.id},
+                                  {"name": "On hold", "stage_id": busy.id}])
+        team_stage = Stage.create({"name": "Team only", "team_id": self.env["crm.team"].search([], limit=1).id})
+        settings = self.env["res.config.settings"].create({})
+        action = settings.action_lead_recommended_pipeline()
+        shared = self._shared()
+        self.assertEqual(shared.mapped("name"), self.RECOMMENDED + ["On hold"])
+        self.assertEqual(shared.filtered("is_won"), won_stage, "Won is the won stage")
+        self.assertEqual(new.name, "New Lead")
+        self.assertEqual(proposition.name, "Proposal / Presentation")
+        self.assertEqual(leads.mapped("stage_id"), new | proposition | busy, "no lead moved")
+        self.assertFalse(empty.exists(), "an empty unmatched stage is removed")
+        self.assertIn("On hold", action["params"]["message"], "the admin is told what stayed")
+        self.assertEqual(team_stage.name, "Team only", "team stages are not shared ones")
+        # running it twice changes nothing
+        before = [(s.id, s.name, s.sequence, s.is_won) for s in self._shared()]
+        settings.action_lead_recommended_pipeline()
+        self.assertEqual([(s.id, s.name, s.sequence, s.is_won) for s in self._shared()], before)

@@ -1,9 +1,12 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
 
-from ..core.scoring import RuleStats, gap_narrowed, score_gap, suggest_points
+from ..core.scoring import (
+    MIN_CLOSED, RuleStats, enough_closed, gap_narrowed, score_gap, suggest_points,
+)
 
 
 class LeadScoringHealth(models.TransientModel):
@@ -23,6 +26,9 @@ class LeadScoringHealth(models.TransientModel):
         readonly=True, digits=(16, 2),
         help="The same gap over the previous period of equal length.")
     gap_warning = fields.Char(readonly=True)
+    enough_data = fields.Boolean(
+        readonly=True, help="Enough won and lost leads closed in the period to measure the rules.")
+    data_warning = fields.Char(readonly=True)
     line_ids = fields.One2many("lead.scoring.health.line", "health_id", readonly=True)
 
     @api.depends("date_from", "date_to")
@@ -62,6 +68,11 @@ class LeadScoringHealth(models.TransientModel):
         rules = self.env["lead.scoring.rule"].search(
             [("company_id", "in", [self.company_id.id, False])])
         Lead = self.env["crm.lead"].with_context(active_test=False)
+        enough = enough_closed(len(won), len(lost))
+        data_warning = False if enough else _(
+            "Not enough data yet: %(won)s won and %(lost)s lost leads closed in this period. "
+            "Win rates and suggested points need at least %(min)s of each; widen the period "
+            "or wait for more closed leads.", won=len(won), lost=len(lost), min=MIN_CLOSED)
         lines = [fields.Command.clear()]
         for rule in rules:  # one query per rule over all closed leads
             matched = Lead.search([("id", "in", (won | lost).ids)] + rule._get_domain())
@@ -78,18 +89,24 @@ class LeadScoringHealth(models.TransientModel):
                 "win_rate_without": stats.win_rate_without * 100,
                 "lift": stats.lift if stats.lift not in (None, float("inf")) else 0.0,
                 "lift_known": stats.lift not in (None, float("inf")),
-                "suggested_points": suggest_points(stats),
+                "suggested_points": suggest_points(stats) if enough else rule.points,
             }))
         self.write({
             "won_count": len(won), "lost_count": len(lost),
             "avg_score_won": avg_won, "avg_score_lost": avg_lost, "score_gap": gap,
             "previous_score_gap": prev_gap or 0.0, "gap_warning": warning,
+            "enough_data": enough, "data_warning": data_warning,
             "line_ids": lines,
         })
         return self._reopen()
 
     def action_apply_suggestions(self):
         self.ensure_one()
+        if not self.enough_data:
+            raise UserError(_(
+                "Not enough data yet to recalibrate: %(won)s won and %(lost)s lost leads in the "
+                "period, at least %(min)s of each are needed. Widen the period first.",
+                won=self.won_count, lost=self.lost_count, min=MIN_CLOSED))
         changed = self.line_ids.filtered(lambda l: l.suggested_points != l.rule_id.points)
         for line in changed:
             old = line.rule_id.points

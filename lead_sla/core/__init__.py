@@ -1,2 +1,2 @@
 """Plain-Python decision logic of lead_sla (no Odoo import)."""
-from . import clock, settings  # noqa: F401
+from . import clock, nurture, settings  # noqa: F401

@@ -91,17 +91,32 @@ def status_at(now, warn_at, deadline):
     return "running"
 
 
-def time_left_label(now, deadline):
-    """Short, phone-readable label: '4 min left', '2 h 5 min overdue'."""
+def time_left(now, deadline):
+    """Time to (or past) a deadline in whole minutes, for the label the model
+    words: ``(days, hours, minutes, overdue)``; None without a deadline.
+
+    The model shows days and hours from 24 h on, hours and minutes from 60
+    min on, else minutes (``(0, 2, 5, True)`` reads "2 h 5 min overdue")."""
     if not deadline:
-        return ""
+        return None
     delta = deadline - now
     overdue = delta.total_seconds() < 0
     minutes = int(abs(delta.total_seconds()) // 60)
-    if minutes >= 60 * 24:
-        text = "%d d %d h" % (minutes // 1440, (minutes % 1440) // 60)
-    elif minutes >= 60:
-        text = "%d h %d min" % (minutes // 60, minutes % 60)
-    else:
-        text = "%d min" % minutes
-    return "%s %s" % (text, "overdue" if overdue else "left")
+    return minutes // 1440, (minutes % 1440) // 60, minutes % 60, overdue
+
+
+def answered_status(answered_at, deadline, breached=False):
+    """Status of a clock stopped by a first response at ``answered_at``:
+    'met' before the deadline, 'late' after it (or once it was breached)."""
+    if breached or (deadline and answered_at > deadline):
+        return "late"
+    return "met"
+
+
+def tightened_clock(warn_at, deadline, new_warn_at, new_deadline):
+    """A stricter policy applied to a running clock: each instant becomes the
+    earlier of the current one and the stricter policy's (a missing instant
+    counts as never). Returns ``(warn_at, deadline)``."""
+    def earliest(a, b):
+        return min(x for x in (a, b) if x) if (a or b) else None
+    return earliest(warn_at, new_warn_at), earliest(deadline, new_deadline)

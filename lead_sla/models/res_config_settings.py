@@ -18,6 +18,8 @@ class ResConfigSettings(models.TransientModel):
         string="Contact Note Minimum Length",
         config_parameter="lead_sla.contacted_note_min_length",
         default=DEFAULT_NOTE_MIN_LENGTH)
+    lead_stage_note_required = fields.Boolean(
+        related="company_id.lead_stage_note_required", readonly=False)
     lead_sla_followup_cadence = fields.Char(
         string="Follow-up Cadence (days)",
         config_parameter="lead_sla.followup_cadence",
@@ -38,6 +40,10 @@ class ResConfigSettings(models.TransientModel):
 
     def action_lead_sla_policies(self):
         return self.env["ir.actions.act_window"]._for_xml_id("lead_sla.lead_sla_policy_action")
+
+    def action_lead_nurture_sequences(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_sla.lead_nurture_sequence_action")
 
     def set_values(self):
         for settings in self:  # store the cadence in its canonical form

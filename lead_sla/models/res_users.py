@@ -7,6 +7,8 @@ class ResUsers(models.Model):
     def _lead_sla_overdue_leads(self):
         """Overdue leads this user must hear about (exception report)."""
         self.ensure_one()
+        # sudo: the report mailed to a manager lists the leads of their team,
+        # whoever owns them (rendered by the exception report's cron)
         Lead = self.env["crm.lead"].sudo()
         ids = self.env.context.get("lead_sla_overdue_ids")
         if ids is not None:

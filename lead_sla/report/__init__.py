@@ -1,1 +1,2 @@
 from . import lead_sla_report
+from . import lead_nurture_report

@@ -1,12 +1,23 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from odoo.addons.lead_scoring.vocabulary import TIER_SELECTION
+
+from ..vocabulary import FIRST_RESPONSE_KINDS, SLA_STATUS
+
 # Measures the pivot and graph views aggregate with a percentile instead of
 # the field's stored aggregator (PostgreSQL computes them per group).
 PERCENTILES = {
     "response_median": 0.5,
     "response_p90": 0.9,
 }
+OUTCOMES = [
+    ("on_time", "Answered on time"),
+    ("late", "Answered late"),
+    ("overdue", "Overdue, not answered"),
+    ("open", "Clock running"),
+    ("stopped", "Closed before an answer"),
+]
 
 
 class LeadSlaReport(models.Model):
@@ -21,17 +32,15 @@ class LeadSlaReport(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     policy_id = fields.Many2one("lead.sla.policy", string="SLA Policy", readonly=True)
-    lead_tier = fields.Selection(
-        [("hot", "Hot"), ("warm", "Warm"), ("cold", "Cold")], string="Tier", readonly=True)
+    lead_tier = fields.Selection(TIER_SELECTION, string="Tier", readonly=True)
     source_id = fields.Many2one("utm.source", string="Source", readonly=True)
     medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
-    sla_status = fields.Selection(
-        [("none", "No Clock"), ("running", "Running"), ("warning", "Warning"),
-         ("breached", "Breached"), ("met", "Met")], string="SLA Status", readonly=True)
+    sla_status = fields.Selection(SLA_STATUS, string="SLA Status", readonly=True)
+    outcome = fields.Selection(
+        OUTCOMES, string="Outcome", readonly=True,
+        help="Answered on time, answered late, overdue without an answer, or still running.")
     first_response_kind = fields.Selection(
-        [("stage", "Stage moved"), ("message", "Message to the customer"),
-         ("activity", "Call or meeting done"), ("contacted", "Marked contacted")],
-        string="First Response By", readonly=True)
+        FIRST_RESPONSE_KINDS, string="First Response By", readonly=True)
     sla_start = fields.Datetime(string="Clock Started", readonly=True)
     first_response_date = fields.Datetime(string="First Response", readonly=True)
     nbr = fields.Integer(string="# Leads", readonly=True, aggregator="sum")
@@ -59,6 +68,7 @@ class LeadSlaReport(models.Model):
         return super()._read_group_select(aggregate_spec, query)
 
     def init(self):
+        # SQL: a report view over the clocks of crm_lead
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL("""
             CREATE OR REPLACE VIEW %s AS (
@@ -76,9 +86,15 @@ class LeadSlaReport(models.Model):
                            AS responded,
                        CASE WHEN l.sla_status = 'met' AND COALESCE(l.sla_breach_count, 0) = 0
                             THEN 1 ELSE 0 END AS on_time,
+                       CASE WHEN l.sla_status = 'met' AND COALESCE(l.sla_breach_count, 0) = 0
+                                 THEN 'on_time'
+                            WHEN l.sla_first_response_date IS NOT NULL THEN 'late'
+                            WHEN l.sla_status = 'breached' THEN 'overdue'
+                            WHEN l.sla_status IN ('running', 'warning') THEN 'open'
+                            ELSE 'stopped' END AS outcome,
                        COALESCE(l.sla_breach_count, 0) AS breach_count,
                        CASE WHEN COALESCE(l.sla_breach_count, 0) > 0
-                              OR l.sla_status = 'breached' THEN 0.0
+                              OR l.sla_status IN ('breached', 'late') THEN 0.0
                             WHEN l.sla_status = 'met' THEN 100.0
                        END AS compliance_rate,
                        CASE WHEN l.sla_first_response_date IS NOT NULL

@@ -4,3 +4,8 @@ from . import test_lead_sla_sweep
 from . import test_lead_sla_concurrency
 from . import test_lead_sla_report
 from . import test_lead_sla_http
+from . import test_lead_sla_defects
+from . import test_lead_sla_defaults
+from . import test_lead_sla_structure
+from . import test_lead_nurture
+from . import test_lead_nurture_concurrency

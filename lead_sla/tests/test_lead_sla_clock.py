@@ -28,12 +28,16 @@ class TestLeadSlaClock(LeadSlaCase):
         self.assertEqual(lead.sla_warn_at, T0 + timedelta(minutes=45))
         self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=60))
 
-    def test_cold_lead_has_no_clock(self):
+    def test_cold_lead_gets_a_60_minute_clock(self):
+        # issue 11.1 (was: the cold policy started no clock)
         with freeze_time(T0):
             lead = self._lead(COLD)
+        self.assertEqual(lead.lead_tier, "cold")
         self.assertEqual(lead.sla_policy_id, self.cold_policy)
-        self.assertEqual(lead.sla_status, "none")
-        self.assertFalse(lead.sla_deadline)
+        self.assertEqual(lead.sla_status, "running")
+        self.assertEqual(lead.sla_warn_at, T0 + timedelta(minutes=45))
+        self.assertEqual(lead.sla_deadline, T0 + timedelta(minutes=60))
+        self.assertEqual(self.cold_policy.nurture_days, 7)
 
     def test_unassigned_lead_has_no_clock_until_assigned(self):
         with freeze_time(T0):
@@ -173,9 +177,37 @@ class TestLeadSlaClock(LeadSlaCase):
         self.assertNotIn(lead, breached)
 
     def test_install_did_not_start_clocks_on_existing_leads(self):
-        # demo leads existed before the addon: none got a running clock
-        old = self.env["crm.lead"].search([("create_date", "<", T0 - timedelta(days=3650))])
-        self.assertFalse(old.filtered(lambda l: l.sla_status in ("running", "warning")))
+        """Leads that existed before the addon was installed (crm's demo
+        leads, created with crm) got no clock, although they have owners."""
+        installed = self.hot_policy.create_date
+        old = self.env["crm.lead"].with_context(active_test=False).search(
+            [("create_date", "<", installed), ("user_id", "!=", False)])
+        self.assertTrue(old, "crm's demo leads exist before lead_sla's data")
+        self.assertEqual(set(old.mapped("sla_status")), {"none"})
+        self.assertFalse(old.filtered("sla_start") | old.filtered("sla_deadline"))
+
+    def test_old_leads_get_no_clock_from_the_install_data(self):
+        """A lead assigned before the install (its columns filled by the
+        pre-init hook only) is not given a clock by the data run at install
+        and update, nor by a later change of its tier."""
+        with freeze_time(T0):
+            lead = self._lead(WARM, name="Before the addon", user_id=False)
+            self.env.flush_all()
+        # as an existing row looks right after install: owner, no SLA values
+        self.env.cr.execute(
+            "UPDATE crm_lead SET user_id = %s, sla_user_id = NULL, sla_policy_id = NULL, "
+            "sla_status = 'none', create_date = %s WHERE id = %s",
+            [self.alice.id, datetime(2015, 6, 1), lead.id])
+        lead.invalidate_recordset()
+        self.env.cr.precommit.clear()  # as in a later transaction
+        with freeze_time(T0 + timedelta(hours=1)):
+            started = self.env["crm.lead"]._lead_sla_start_missing_clocks()
+            lead.write(dict(HOT))
+            lead.flush_recordset()
+        self.assertNotIn(lead, started)
+        self.assertEqual(lead.lead_tier, "hot")
+        self.assertEqual(lead.sla_status, "none")
+        self.assertFalse(lead.sla_deadline)
 
     def _assignment_queries(self, lead, user):
         # warm every cache first (ours and the other addons'), as in production

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class LeadSlaContacted(models.TransientModel):
@@ -9,13 +9,10 @@ class LeadSlaContacted(models.TransientModel):
     note = fields.Text(
         string="What was said", required=True,
         help="Shared with the team in the lead's chatter.")
-    min_length = fields.Integer(compute="_compute_min_length")
-
-    @api.depends_context("uid")
-    def _compute_min_length(self):
-        minimum = self.env["crm.lead"]._lead_sla_note_min_length()
-        for wizard in self:
-            wizard.min_length = minimum
+    # a default, not a compute: the form shows the value Odoo sends with the
+    # new record, and a non-stored compute without dependencies came as 0
+    min_length = fields.Integer(
+        default=lambda self: self.env["crm.lead"]._lead_sla_note_min_length(), readonly=True)
 
     def action_confirm(self):
         self.ensure_one()

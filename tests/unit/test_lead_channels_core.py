@@ -230,3 +230,65 @@ def test_generic_keeps_whole_body():
     assert normalize_phone(parsed["phone"], "MY") == "+60129876543"
     assert parsed["email"] == "siti.rahman@example.com"
     assert parsed["message"] == body.strip()
+
+
+def test_wa_id_kept_as_e164_even_outside_the_phone_library():
+    assert meta.wa_id_e164("972987654321") == "+972987654321"
+    assert meta.wa_id_e164("+60123456789") == "+60123456789"
+    assert meta.wa_id_e164("12345") is None and meta.wa_id_e164("MY.BSUID.1") is None
+    assert meta.wa_id_e164(None) is None
+
+
+def test_removed_reaction_says_nothing():
+    removed = wa_delivery({"from": "60123456789", "id": "wamid.R0", "type": "reaction",
+                           "reaction": {"message_id": "wamid.X", "emoji": ""}})
+    added = wa_delivery({"from": "60123456789", "id": "wamid.R1", "type": "reaction",
+                         "reaction": {"message_id": "wamid.X", "emoji": "\U0001F44D"}})
+    assert meta.parse_whatsapp_message(meta.split_delivery(removed)[0][2])["text"] == ""
+    assert meta.parse_whatsapp_message(meta.split_delivery(added)[0][2])["text"] == "[reaction] \U0001F44D"
+
+
+def test_system_messages():
+    changed = wa_delivery({"from": "60123456789", "id": "wamid.S1", "type": "system", "system": {
+        "body": "User A changed from +60 12-345 6789 to +60 13-999 8888", "new_wa_id": "60139998888",
+        "type": "user_changed_number"}})
+    parsed = meta.parse_whatsapp_message(meta.split_delivery(changed)[0][2])
+    assert parsed["system"] == {"type": "user_changed_number", "new_wa_id": "60139998888", "new_user_id": None,
+                                "body": "User A changed from +60 12-345 6789 to +60 13-999 8888"}
+    assert parsed["text"].startswith("User A changed")
+    text = wa_delivery({"from": "60123456789", "id": "wamid.S2", "type": "text", "text": {"body": "hi"}})
+    assert meta.parse_whatsapp_message(meta.split_delivery(text)[0][2])["system"] is None
+
+
+def _text_of(message):
+    return meta.parse_whatsapp_message(meta.split_delivery(wa_delivery(message))[0][2])["text"]
+
+
+def test_order_contacts_unsupported_and_flow_are_readable():
+    order = _text_of({"from": "60123456789", "id": "wamid.O1", "type": "order", "order": {
+        "catalog_id": "C1", "text": "Deliver on Friday", "product_items": [
+            {"product_retailer_id": "SKU-1", "quantity": "2", "item_price": "10.50", "currency": "MYR"},
+            {"product_retailer_id": "SKU-9", "quantity": 1, "item_price": 99, "currency": "MYR"}]}})
+    assert order == "[order]\n2 x SKU-1 @ 10.50 MYR\n1 x SKU-9 @ 99 MYR\nDeliver on Friday"
+    shared = _text_of({"from": "60123456789", "id": "wamid.C1", "type": "contacts", "contacts": [
+        {"name": {"formatted_name": "Ali Baba"}, "phones": [{"phone": "+60 13-999 8888", "wa_id": "60139998888"}]}]})
+    assert shared == "[contacts] Ali Baba (+60 13-999 8888)"
+    unsupported = _text_of({"from": "60123456789", "id": "wamid.U1", "type": "unsupported", "errors": [
+        {"code": 131051, "title": "Message type unknown",
+         "error_data": {"details": "Message type is currently not supported."}}]})
+    assert unsupported == "[unsupported] Message type unknown - Message type is currently not supported."
+    flow = _text_of({"from": "60123456789", "id": "wamid.F1", "type": "interactive", "interactive": {
+        "type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent",
+                                          "response_json": '{"flow_token": "t", "budget": "RM 500k", "rooms": "3"}'}}})
+    assert flow == "Sent\nbudget: RM 500k\nrooms: 3"
+
+
+def test_value_errors_are_readable():
+    data = {"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp", "errors": [
+            {"code": 131000, "title": "Something went wrong",
+             "error_data": {"details": "Media download failed"}}]}}]}]}
+    kind, _ext, payload = meta.split_delivery(data)[0]
+    assert kind == meta.UNKNOWN
+    assert meta.delivery_errors(payload) == "Something went wrong - Media download failed"
+    assert meta.delivery_errors({"entry": []}) == ""

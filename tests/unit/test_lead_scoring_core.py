@@ -1,6 +1,6 @@
 """Pure tests of the scoring arithmetic (no Odoo)."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from lead_scoring_core.scoring import (
     RuleStats, ThresholdError, check_thresholds, fields_of_domain, gap_narrowed,
@@ -51,14 +51,15 @@ def test_invalid_thresholds_are_refused(hot, warm):
         check_thresholds(hot, warm)
 
 
-def test_valid_thresholds_pass():
-    check_thresholds(60, 30)
+@pytest.mark.parametrize("hot,warm", [(60, 30), (1, 0), (31, 30)])
+def test_valid_thresholds_pass_and_give_three_tiers(hot, warm):
+    assert check_thresholds(hot, warm) is None
+    assert [tier_for(s, hot, warm) for s in (hot, warm, warm - 1)] == ["hot", "warm", "cold"]
 
 
 @given(st.integers(-500, 500), st.integers(1, 200), st.integers(0, 199))
 def test_tier_is_monotonic(score, hot, warm):
-    if warm >= hot:
-        return
+    assume(warm < hot)
     order = {"cold": 0, "warm": 1, "hot": 2}
     assert order[tier_for(score, hot, warm)] <= order[tier_for(score + 1, hot, warm)]
 
@@ -94,3 +95,24 @@ def test_score_gap_and_narrowing():
 def test_fields_of_domain():
     assert fields_of_domain(["|", ("phone", "!=", False), ("partner_id.phone", "!=", False),
                              ("lead_budget", ">", 0)]) == {"phone", "partner_id", "lead_budget"}
+
+
+def test_recommended_pipeline_reuses_odoos_stages():
+    from lead_scoring_core.pipeline import Stage, plan_pipeline
+
+    odoo = [Stage(1, "New", 1, False, True), Stage(2, "Qualified", 2, False, False),
+            Stage(3, "Proposition", 3, False, True), Stage(4, "Won", 70, True, True),
+            Stage(5, "On hold", 5, False, True), Stage(6, "Old", 6, False, False)]
+    plan = plan_pipeline(odoo)
+    assert plan.stages == [
+        ("New Lead", 1, False, 1), ("Contacted", 2, False, None), ("Qualified", 3, False, 2),
+        ("Proposal / Presentation", 4, False, 3), ("Negotiation", 5, False, None),
+        ("Won", 6, True, 4)]
+    assert plan.remove == [6], "an unmatched empty stage goes"
+    assert plan.keep == [5], "an unmatched stage with leads stays: no lead changes stage"
+    again = plan_pipeline([Stage(i, name, seq, won, True) for name, seq, won, i in
+                           [(n, s, w, i or 10 + s) for n, s, w, i in plan.stages]])
+    assert [(n, s, w) for n, s, w, _id in again.stages] == \
+        [(n, s, w) for n, s, w, _id in plan.stages]
+    assert all(stage_id for *_x, stage_id in again.stages), "the second run reuses every stage"
+    assert (again.remove, again.keep) == ([], [])

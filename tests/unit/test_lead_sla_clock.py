@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from lead_sla_core.clock import (NotEnoughWorkingTime, add_working_minutes, clock_times,
-                                 normalize, status_at, time_left_label,
+from lead_sla_core.clock import (NotEnoughWorkingTime, add_working_minutes, answered_status,
+                                 clock_times, normalize, status_at, tightened_clock, time_left,
                                  working_minutes_between)
 from lead_sla_core.settings import (SettingError, check_note_min_length,
                                     check_report_interval, next_followup, parse_cadence)
@@ -83,11 +83,39 @@ def test_normalize_merges_overlaps():
     assert normalize([(b, c), (a, b), (a, a)]) == [(a, c)]
 
 
-def test_time_left_label():
+def test_time_left():
+    # the model words these as "4 min left", "2 h 5 min overdue", "1 d 3 h left"
     now = D(2026, 1, 1, 10, 0)
-    assert time_left_label(now, D(2026, 1, 1, 10, 4, 30)) == "4 min left"
-    assert time_left_label(now, D(2026, 1, 1, 7, 55)) == "2 h 5 min overdue"
-    assert time_left_label(now, None) == ""
+    assert time_left(now, D(2026, 1, 1, 10, 4, 30)) == (0, 0, 4, False)
+    assert time_left(now, D(2026, 1, 1, 7, 55)) == (0, 2, 5, True)
+    assert time_left(now, D(2026, 1, 2, 13, 20)) == (1, 3, 20, False)
+    assert time_left(now, None) is None
+
+
+def test_answered_status_met_before_deadline_late_after():
+    deadline = D(2026, 1, 1, 10, 5)
+    assert answered_status(D(2026, 1, 1, 10, 4), deadline) == "met"
+    assert answered_status(deadline, deadline) == "met"
+    assert answered_status(D(2026, 1, 1, 10, 18), deadline) == "late"
+    # once breached, an answer is late even if the clock was moved since
+    assert answered_status(D(2026, 1, 1, 10, 4), deadline, breached=True) == "late"
+    assert answered_status(D(2026, 1, 1, 10, 4), None) == "met"
+
+
+def test_tightened_clock_keeps_the_earlier_instants():
+    start = D(2026, 1, 1, 10, 0)
+    warn, deadline = start + timedelta(minutes=45), start + timedelta(minutes=60)
+    # rise at minute 10 to a 5-minute policy (warn 2 min before)
+    now = start + timedelta(minutes=10)
+    assert tightened_clock(warn, deadline, now + timedelta(minutes=3),
+                           now + timedelta(minutes=5)) == (now + timedelta(minutes=3),
+                                                          now + timedelta(minutes=5))
+    # rise at minute 58: the current deadline is earlier and stays
+    now = start + timedelta(minutes=58)
+    assert tightened_clock(warn, deadline, now + timedelta(minutes=3),
+                           now + timedelta(minutes=5)) == (warn, deadline)
+    # a clock without warning gets the stricter policy's
+    assert tightened_clock(None, deadline, now, deadline) == (now, deadline)
 
 
 @given(st.integers(min_value=0, max_value=5000), st.integers(min_value=0, max_value=7 * 24 * 60))

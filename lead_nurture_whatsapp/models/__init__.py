@@ -1,0 +1,2 @@
+from . import lead_nurture_step
+from . import crm_lead

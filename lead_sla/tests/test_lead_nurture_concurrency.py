@@ -1,0 +1,110 @@
+from datetime import timedelta
+
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import TransactionCase, tagged
+
+NAME = "Concurrent nurture lead"
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadNurtureConcurrentCrons(TransactionCase):
+    """Two cron workers running at once send a nurture step exactly once."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            customer = env["res.partner"].create({"name": "Nadia Concurrent",
+                                                  "email": "nadia@customer.example.com"})
+            template = env["mail.template"].create({
+                "name": "Concurrent nurture", "model_id": env["ir.model"]._get_id("crm.lead"),
+                "subject": "Concurrent nurture step", "partner_to": "{{ object.partner_id.id }}",
+                "body_html": "<p>Selamat pagi, our offer is still open.</p>"})
+            # the filter keeps the other tests' leads out of this committed sequence
+            sequence = env["lead.nurture.sequence"].create({
+                "name": "Concurrent", "trigger": "cold", "sequence": 0,
+                "domain": repr([("name", "=", NAME)]),
+                "step_ids": [(0, 0, {"delay_days": 1, "action": "email",
+                                     "template_id": template.id})]})
+            lead = env["crm.lead"].create({
+                "name": NAME, "type": "opportunity", "partner_id": customer.id,
+                "user_id": env.ref("base.user_admin").id})
+            lead._lead_sla_first_response("contacted")
+            self.assertEqual(lead.nurture_state, "running")
+            self.ids = {"lead": lead.id, "partner": customer.id, "template": template.id,
+                        "sequence": sequence.id}
+            self.due = lead.nurture_next_date
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["mail.mail"].search([("model", "=", "crm.lead"),
+                                     ("res_id", "=", self.ids["lead"])]).unlink()
+            env["crm.lead"].browse(self.ids["lead"]).unlink()
+            env["lead.nurture.sequence"].browse(self.ids["sequence"]).unlink()
+            env["mail.template"].browse(self.ids["template"]).unlink()
+            env["res.partner"].browse(self.ids["partner"]).unlink()
+            cron = env.ref("lead_sla.ir_cron_nurture")
+            env["ir.cron.trigger"].search([
+                ("cron_id", "=", cron.id),
+                ("call_at", ">=", fields.Datetime.now() - timedelta(hours=1))]).unlink()
+
+    def _sent_messages(self, cr):
+        cr.execute("""SELECT count(*) FROM mail_message
+                       WHERE model = 'crm.lead' AND res_id = %s
+                         AND subject = 'Concurrent nurture step'""", [self.ids["lead"]])
+        return cr.fetchone()[0]
+
+    def test_two_cursors_send_a_step_once(self):
+        now = self.due + timedelta(minutes=1)
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            cr2.execute("SELECT 1")  # worker 2 has started its transaction
+            sent1, failed1 = env1["crm.lead"]._lead_nurture_run(now=now)
+            self.assertEqual(sent1.ids, [self.ids["lead"]])
+            # worker 2 runs while worker 1 holds the row: it skips it
+            sent2, failed2 = env2["crm.lead"]._lead_nurture_run(now=now)
+            self.assertFalse(sent2 | failed2)
+            cr1.commit()
+            # worker 2's older snapshot cannot take the lead again: nothing
+            # due, or a serialization failure (the cron retries, then finds
+            # nothing)
+            try:
+                with cr2.savepoint():
+                    sent2, failed2 = env2["crm.lead"]._lead_nurture_run(now=now)
+                self.assertFalse(sent2 | failed2)
+            except psycopg2.errors.SerializationFailure:
+                pass
+            cr2.rollback()
+            sent3, failed3 = env2["crm.lead"]._lead_nurture_run(now=now)
+            self.assertFalse(sent3 | failed3)
+            cr2.commit()
+        with self.registry.cursor() as cr:
+            self.assertEqual(self._sent_messages(cr), 1)
+            cr.execute("SELECT count(*) FROM lead_nurture_log WHERE lead_id = %s AND kind = 'sent'",
+                       [self.ids["lead"]])
+            self.assertEqual(cr.fetchone()[0], 1)
+            cr.execute("SELECT nurture_state FROM crm_lead WHERE id = %s", [self.ids["lead"]])
+            self.assertEqual(cr.fetchone()[0], "done")
+
+    def test_claim_is_the_idempotency_key(self):
+        """Even a worker that read the lead as due before the other committed
+        cannot insert a second 'sent' row for the step."""
+        now = self.due + timedelta(minutes=1)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            lead = env["crm.lead"].browse(self.ids["lead"])
+            cr.execute("""INSERT INTO lead_nurture_log (lead_id, enrolment_id, sequence_id,
+                                                        step_id, kind, date)
+                          VALUES (%s, %s, %s, %s, 'sent', %s)""",
+                       [lead.id, lead.nurture_enrolment_id.id, lead.nurture_sequence_id.id,
+                        lead.nurture_step_id.id, now])
+            sent, failed = env["crm.lead"]._lead_nurture_run(now=now)
+            self.assertFalse(sent | failed)
+            self.assertEqual(lead.nurture_state, "done", "the sent step is not sent again")
+            self.assertEqual(self._sent_messages(cr), 0)
+            cr.rollback()
