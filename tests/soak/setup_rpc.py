@@ -22,13 +22,14 @@ class RpcError(Exception):
 class Rpc:
     def __init__(self, url, db, login, password):
         self.url, self.db, self.password = url, db, password
-        self.session = requests.Session()
         self.uid = self._call("common", "login", db, login, password)
         if not self.uid:
             raise RpcError("login %s refused" % login)
 
     def _call(self, service, method, *args):
-        answer = self.session.post(self.url + "/jsonrpc", timeout=60, json={
+        # a fresh connection per call, as a browser after a server restart: a
+        # kept-alive socket to a killed server is not the server's failure
+        answer = requests.post(self.url + "/jsonrpc", timeout=60, headers={"Connection": "close"}, json={
             "jsonrpc": "2.0", "method": "call", "id": 1,
             "params": {"service": service, "method": method, "args": list(args)}}).json()
         if answer.get("error"):

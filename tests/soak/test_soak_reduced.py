@@ -23,7 +23,10 @@ except ImportError:
 
 
 def _installed_database():
-    """``host port user dbname`` and filestore of the test run's database, if any."""
+    """``host port user dbname`` and filestore of an installed database to copy:
+    $SOAK_FROM_DB / $SOAK_FILESTORE, else the test run's (pytest-odoo), if any."""
+    if os.environ.get("SOAK_FROM_DB"):
+        return os.environ["SOAK_FROM_DB"], os.environ.get("SOAK_FILESTORE")
     db = config.get("db_name")
     if not db or "," in db or not config.get("db_host"):
         return None, None
