@@ -510,6 +510,8 @@ class LeadChannelCapture(models.AbstractModel):
         readable = lead.with_user(agent).has_access("read")
         return lead.with_context(
             lead_channels_capture=True, mail_post_autofollow=False, mail_notify_force_send=False,
+            # the note carries the customer's own words: lead_scoring reads its signals
+            lead_signals_from_customer=True,
             # an agent who cannot read the lead does not follow it either
             mail_create_nosubscribe=not readable,
         ).message_post(

@@ -28,6 +28,17 @@ class TestQuickCaptureAndReports(ChannelsCommon, TransactionCase):
         self.assertEqual(msg.author_id, self.salesman.partner_id)
         self.assertNotEqual(msg.author_id, lead.partner_id)
 
+    def test_walk_in_words_are_read_for_buying_signals(self):
+        """The agent types what the customer said: lead_scoring reads it like a
+        customer's own message (issue 18: walk-in notes are read too)."""
+        self.env.company.write({"lead_read_signals": True, "currency_id": self.env.ref("base.MYR").id})
+        action = self.capture(self.walk_in, name="Puan Aminah", phone="013 456 7891",
+                              message="Budget bawah RM 700k, nak tengok unit contoh minggu ni")
+        lead = self.env["crm.lead"].browse(action["res_id"])
+        self.assertEqual(lead.lead_budget, 700000)
+        self.assertTrue(lead.lead_meeting_requested)
+        self.assertEqual(lead.lead_timeline, "week")
+
     def test_referral_records_referrer_separately(self):
         referrer = self.env["res.partner"].create({"name": "Puan Zainab (happy buyer)"})
         with self.assertRaisesRegex(UserError, "referred"):
