@@ -98,7 +98,7 @@ class TestAccessMatrix(SecurityCase):
 
     def test_managers_configure_rules_policies_sequences_and_channels(self):
         names = list(MANAGER_CONFIGURES) + [n for n in self.our_models(transient=False)
-                                             if n.endswith((".sequence", ".sequence.step"))]
+                                             if n.endswith((".sequence", ".sequence.step", ".nurture.step"))]
         for name in names:
             for operation in OPERATIONS:
                 self.assertTrue(self.allowed(self.manager, name, operation),
