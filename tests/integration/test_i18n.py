@@ -9,7 +9,7 @@ from odoo.tools.translate import TranslationModuleReader
 
 from .common import SuiteTransactionCase
 
-ADDONS = ("lead_scoring", "lead_distribution", "lead_sla", "lead_channels")
+ADDONS = ("lead_scoring", "lead_distribution", "lead_sla", "lead_channels", "lead_nurture_whatsapp")
 
 
 class TestTranslationTemplates(SuiteTransactionCase):
