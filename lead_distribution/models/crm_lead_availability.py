@@ -38,6 +38,6 @@ class CrmLead(models.Model):
         owners = {lead.id: lead.user_id for lead in leads}
         for owner in leads.user_id:
             leads.filtered(lambda l, o=owner: owners[l.id] == o)._lead_distribution_route(
-                kind="sla", exclude_users=owner, team_fallback_ids=leads.ids,
+                kind="sla", exclude_users=owner,
                 reason=_("%s went away before answering this hot lead", owner.name))
         return sum(1 for lead in leads if lead.user_id != owners[lead.id])

@@ -67,18 +67,6 @@ class TestAgentAvailability(LeadDistributionCase):
         self.Lead.with_user(self.ali).action_lead_toggle_my_availability()
         self.assertNotEqual(hot.user_id, self.ali)
 
-    def test_going_away_without_any_rule_shares_hot_leads_in_the_team(self):
-        """Out of the box (no routing rule, company fallback "team"), an agent
-        going away does not strand their unanswered hot leads either."""
-        self.company.lead_distribution_fallback = "team"
-        Lead = self.Lead.with_context(lead_distribution_no_route=True)
-        hot = Lead.create(dict(HOT, name="Hot one", user_id=self.ali.id, team_id=self.team.id))
-        self.Lead.with_user(self.ali).action_lead_toggle_my_availability()
-        self.assertIn(hot.user_id, self.siti | self.bo, "shared in Ali's team")
-        log = hot.lead_assignment_log_ids[:1]
-        self.assertEqual((log.kind, log.previous_user_id), ("sla", self.ali))
-        self.assertFalse(log.rule_id)
-
     def test_managers_see_who_is_away_in_the_members_list(self):
         self.m_bo.with_user(self.bo).action_lead_toggle_available()
         view = self.env["crm.team"].with_user(self.manager).get_views([(False, "form")])

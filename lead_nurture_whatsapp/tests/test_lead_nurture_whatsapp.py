@@ -84,7 +84,8 @@ class TestNurtureWhatsappStep(ChannelsCommon, TransactionCase):
             lambda m: "has no re-engagement template" in (m.body or "")))
 
     def test_inbound_whatsapp_message_stops_the_sequence(self):
-        self.lead.message_post(body="Ok, boleh saya tengok unit Sabtu ini?",
+        # no buying signal in it: a reply that turns the lead hot stops it as "warmed up"
+        self.lead.message_post(body="Ok, terima kasih. Nanti saya bincang dengan suami dulu.",
                                author_id=self.customer.id, message_type="comment",
                                subtype_xmlid="mail.mt_comment")
         self.assertEqual((self.lead.nurture_state, self.lead.nurture_stop_reason),

@@ -249,7 +249,7 @@ class CrmLead(models.Model):
         for owner in to_route.user_id:
             leads = to_route.filtered(lambda l: l.user_id == owner)
             result = leads._lead_distribution_route(
-                kind="sla", exclude_users=owner, team_fallback_ids=leads.ids,
+                kind="sla", exclude_users=owner,
                 reason=_("Response SLA breached by %s", owner.name))
             moved_ids += [lid for lid, uid in result.items() if uid and uid != owner.id]
         if moved_ids:

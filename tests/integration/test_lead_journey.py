@@ -26,7 +26,9 @@ class TestLeadJourney(SuiteHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        env.company.write({"country_id": env.ref("base.my").id,
+        # this journey is about routing rules: leads no rule matches stay unassigned
+        # (not shared in their team, the out-of-box fallback)
+        env.company.write({"country_id": env.ref("base.my").id, "lead_distribution_fallback": "unassigned",
                            "lead_hot_threshold": 20, "lead_warm_threshold": 5})
         env["lead.routing.rule"].search([]).active = False
         cls.leader = new_test_user(env, "journey_leader", name="Lina Leader",
