@@ -9,3 +9,4 @@ from . import test_lead_sla_defaults
 from . import test_lead_sla_structure
 from . import test_lead_nurture
 from . import test_lead_nurture_concurrency
+from . import test_lead_sla_followup_scale
