@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    crm_lead_conversation,
     lead_channel,
     lead_channel_contact_key,
     lead_channel_capture,
@@ -8,6 +9,7 @@ from . import (
     lead_channel_event_lanes,
     lead_channel_field_map,
     mail_message,
+    mail_message_meta,
     res_company,
     res_config_settings,
 )
