@@ -5,6 +5,7 @@ from . import (
     lead_channel_contact_key,
     lead_channel_capture,
     lead_channel_capture_batch,
+    lead_channel_capture_echo,
     lead_channel_event,
     lead_channel_event_lanes,
     lead_channel_field_map,

@@ -120,3 +120,43 @@ class TestConversations(ChannelsCommon, TransactionCase):
         rows = Lead.search_read(domain, ["channel_last_message"], order="channel_last_inbound_date desc")
         self.assertEqual([r["channel_last_message"] for r in rows[:2]], ["Newer", "Older"])
 
+
+@tagged("post_install", "-at_install")
+class TestConversationEchoes(ChannelsCommon, TransactionCase):
+
+    def messaging(self, sender, recipient, mid, text, at, echo=False):
+        message = {"mid": mid, "text": text}
+        if echo:
+            message["is_echo"] = True
+        self.deliver_direct(self.messenger, {"object": "page", "entry": [{"id": "PAGE1", "messaging": [
+            {"sender": {"id": sender}, "recipient": {"id": recipient},
+             "timestamp": int(at.timestamp() * 1000), "message": message}]}]})
+        return self.process_all()
+
+    @freeze_time(NOW)
+    def test_echo_answers_the_customer_once_and_never_creates_a_lead(self):
+        lead = self.messaging("PSID-5", "PAGE1", "m_in", "Price?", NOW - timedelta(minutes=10)).lead_id
+        lead.user_id = self.salesman
+        self.assertTrue(lead.channel_awaiting_reply)
+        event = self.messaging("PAGE1", "PSID-5", "m_echo", "RM 520k, viewing Sat?", NOW - timedelta(minutes=2),
+                               echo=True)
+        self.assertEqual((event.state, event.lead_id), ("done", lead))
+        posted = lead.message_ids.filtered(lambda m: m.meta_message_id == "m_echo")
+        self.assertEqual(posted.author_id, self.salesman.partner_id)
+        self.assertEqual(posted.message_type, "comment")
+        self.assertFalse(lead.channel_awaiting_reply)
+        self.assertEqual(lead.channel_last_message, "RM 520k, viewing Sat?")
+        if "sla_first_response_date" in lead._fields:  # lead_sla installed: it is the first response
+            self.assertTrue(lead.sla_first_response_date)
+        # Meta delivers the same echo again: still one message
+        self.deliver_direct(self.messenger, {"object": "page", "entry": [{"id": "PAGE1", "messaging": [
+            {"sender": {"id": "PAGE1"}, "recipient": {"id": "PSID-5"}, "timestamp": int(NOW.timestamp() * 1000),
+             "message": {"mid": "m_echo", "text": "RM 520k, viewing Sat?", "is_echo": True}}]}]})
+        self.process_all()
+        self.assertEqual(len(lead.message_ids.filtered(lambda m: m.meta_message_id == "m_echo")), 1)
+        # an echo to someone without a lead creates nothing
+        leads_before = self.Lead.search_count([])
+        stray = self.messaging("PAGE1", "PSID-NEW", "m_stray", "Hello?", NOW, echo=True)
+        self.assertEqual(stray.state, "ignored")
+        self.assertFalse(stray.lead_id)
+        self.assertEqual(self.Lead.search_count([]), leads_before)
