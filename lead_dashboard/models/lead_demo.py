@@ -18,13 +18,17 @@ to the simulated instant of the step that wrote it.
 """
 import heapq
 import json
+import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from . import lead_demo_texts as T
+
+_logger = logging.getLogger(__name__)
 
 LEADS = 300
 DAYS = 60
@@ -66,6 +70,7 @@ class LeadDashboardDemo(models.AbstractModel):
         channels = self.env["lead.channel"].concat(*[self._ref("channel_" + key) for key, _s in CHANNEL_SHARES])
         if self.env["lead.channel.event"].sudo().search_count([("channel_id", "in", channels.ids)], limit=1):
             return False
+        started = time.monotonic()
         company = self.env.ref("base.main_company")
         self._demo_company(company)
         agents = self._demo_agents(company)
@@ -75,6 +80,8 @@ class LeadDashboardDemo(models.AbstractModel):
         sim.run()
         self._demo_shift_dates(sim)
         self._demo_after(agents, sim.now)
+        _logger.info("lead_dashboard: demo agency built in %.1f s (%d leads, %d deliveries)",
+                     time.monotonic() - started, len(sim.leads), len(sim.events))
         return True
 
     @api.model
@@ -252,10 +259,22 @@ class _Simulation:
         while self.heap:
             when, _seq, action, index, data = heapq.heappop(self.heap)
             self.sweep(when)
+            self.backlog(when)
             self.env.cr.execute("SELECT COALESCE(max(id), 0) + 1 FROM mail_message")
             self.steps.append((self.env.cr.fetchone()[0], when))
             getattr(self, "do_" + action)(when, index, **data)
         self.sweep(self.now)
+
+    def backlog(self, when):
+        """The backlog job's work (``_cron_lead_distribution_backlog``) at ``when``:
+        leads that arrived while nobody was on shift are routed."""
+        Lead = self.env["crm.lead"].sudo().with_context(
+            lead_distribution_backlog=True, lead_distribution_searched=True, lead_distribution_now=when,
+            lead_sla_now=when, mail_auto_subscribe_no_notify=True, tracking_disable=True)
+        pending = Lead.search([("lead_routing_pending", "=", True)] + Lead._lead_open_domain())
+        if pending:
+            pending._lead_distribution_route(kind="auto", team_fallback_ids=set(pending.ids))
+            self.env.flush_all()
 
     def sweep(self, until):
         """The SLA sweep, at each instant a clock falls due before ``until``."""
@@ -274,11 +293,11 @@ class _Simulation:
 
     def _customer(self, index, team):
         rng = self.rng
-        name = "%s %s" % (rng.choice(T.FIRST_NAMES), rng.choice(T.SURNAME_HINTS))
+        name = rng.choice(T.CUSTOMER_NAMES)
         listing, price = rng.choice(T.LISTINGS[team])
         lang = "ms" if rng.random() < 0.45 else "en"
         budget = int(price * rng.choice((0.8, 0.9, 1.0, 1.1)) / 1000)
-        return {"name": name.strip(), "phone": "+601%d%07d" % (rng.randrange(1, 10), 1000000 + index * 7919 % 8999999),
+        return {"name": name, "phone": "+601%d%07d" % (rng.randrange(1, 10), 1000000 + index * 7919 % 8999999),
                 "email": "%s.%d@example.my" % (name.split()[0].lower(), index), "listing": listing,
                 "price": price, "lang": lang, "budget": budget}
 

@@ -5,14 +5,15 @@ The customers' lines carry budgets in ringgit and viewings, so that
 lead_scoring reads its signals from them as it does from real messages.
 """
 
-FIRST_NAMES = [
-    "Ahmad Faiz", "Nur Aisyah", "Siti Nurhaliza", "Muhammad Hafiz", "Tan Wei Ming", "Lim Mei Ling",
-    "Wong Kar Hoe", "Chong Siew Lan", "Rajesh Kumar", "Priya Devi", "Arun Selvam", "Kavitha Raman",
-    "Farah Nadia", "Mohd Azlan", "Lee Chee Keong", "Goh Pei Shan", "Nurul Izzah", "Hakim Rosli",
-    "Ong Boon Huat", "Teoh Li Ying", "Suresh Pillai", "Deepa Nair", "Aiman Hakimi", "Zulaikha Omar",
-    "Ng Kok Wai", "Yap Hui Min", "Kamal Ariffin", "Syafiqah Ismail", "Chin Jia Hui", "Ganesh Muthu",
+# customers (none shares an agent's name)
+CUSTOMER_NAMES = [
+    "Ahmad Faiz bin Abdullah", "Nur Aisyah binti Ahmad", "Siti Nurhaliza binti Hassan", "Muhammad Hafiz bin Yusof",
+    "Tan Chee Wah", "Lim Siew Ping", "Wong Kar Hoe", "Chong Siew Lan", "Rajesh Kumar a/l Krishnan",
+    "Priya Devi a/p Subramaniam", "Kavitha Raman", "Mohd Azlan bin Ismail", "Lee Chee Keong", "Goh Pei Shan",
+    "Nurul Izzah binti Omar", "Hakim Rosli", "Teoh Li Ying", "Deepa Nair", "Aiman Hakimi bin Zainal",
+    "Zulaikha Omar", "Ng Kok Wai", "Syafiqah Ismail", "Ganesh Muthu", "Cheah Wai Kit", "Nadia Kamarudin",
+    "Vinod Menon", "Koh Boon Keat", "Amirah Sulaiman", "Loh Mun Yee", "Faizal Hashim",
 ]
-SURNAME_HINTS = ["bin Abdullah", "binti Hassan", "", "", "", "bin Yusof", "", "a/l Krishnan", "a/p Subramaniam"]
 
 # (team key, listing, price in RM) - the enquiries' properties
 LISTINGS = {
