@@ -263,6 +263,9 @@ class _Simulation:
             self.env.cr.execute("SELECT COALESCE(max(id), 0) + 1 FROM mail_message")
             self.steps.append((self.env.cr.fetchone()[0], when))
             getattr(self, "do_" + action)(when, index, **data)
+            # what a commit would run now: the step's tracking messages and hooks are
+            # finalised by its own user and clock, not by a later step's
+            self.env.cr.flush()
         self.sweep(self.now)
 
     def backlog(self, when):
