@@ -12,6 +12,9 @@
     "data": [
         "views/lead_dashboard_menus.xml",
     ],
+    "demo": [
+        "demo/lead_demo_data.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "lead_dashboard/static/src/dashboard/*",

@@ -1,2 +1,3 @@
 from . import test_dashboard_figures
 from . import test_dashboard_tour
+from . import test_demo_data

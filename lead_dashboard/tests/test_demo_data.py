@@ -1,0 +1,96 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestDemoData(TransactionCase):
+    """The Malaysian agency of the demo: present, coherent, and every tile of
+    the dashboard alive (the test databases are installed with demo data)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.teams = cls.env.ref("lead_dashboard.demo_team_kl", raise_if_not_found=False)
+        if not cls.teams:
+            cls.skipTest(cls, "database without demo data")
+        cls.teams |= cls.env.ref("lead_dashboard.demo_team_pg") | cls.env.ref("lead_dashboard.demo_team_jb")
+        cls.leads = cls.env["crm.lead"].with_context(active_test=False).search(
+            [("team_id", "in", cls.teams.ids)])
+
+    def test_agency(self):
+        self.assertEqual(len(self.teams), 3)
+        members = self.env["crm.team.member"].search([("crm_team_id", "in", self.teams.ids)])
+        self.assertEqual(len(members.user_id), 12)
+        self.assertTrue(all(m.lead_skill_ids and m.lead_territory_ids for m in members))
+        self.assertEqual(set(members.user_id.mapped("tz")), {"Asia/Kuala_Lumpur"})
+        self.assertEqual(len(members.filtered(lambda m: not m.lead_available)), 1, "one agent away")
+        now = fields.Datetime.now()
+        leaves = self.env["resource.calendar.leaves"].search([
+            ("resource_id.user_id", "in", members.user_id.ids), ("date_from", "<=", now), ("date_to", ">", now)])
+        self.assertEqual(len(leaves), 1, "one agent on leave")
+        self.assertTrue(self.env.ref("lead_dashboard.demo_team_kl").lead_performance_weighting)
+        self.assertEqual(self.env.ref("base.main_company").currency_id.name, "MYR")
+
+    def test_leads_came_through_the_inbox(self):
+        self.assertTrue(280 <= len(self.leads) <= 320, len(self.leads))
+        self.assertGreaterEqual(len(set(self.leads.channel_id.mapped("channel_type"))), 7)
+        self.assertLess(min(self.leads.mapped("create_date")), fields.Datetime.now() - timedelta(days=50))
+        events = self.env["lead.channel.event"].sudo().search([("lead_id", "in", self.leads.ids)])
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(events.lead_id, self.leads, "every lead comes from a stored delivery")
+        owned = self.leads.filtered("user_id")
+        self.assertGreater(len(owned), 200)
+        logged = self.env["lead.assignment.log"].search([("lead_id", "in", owned.ids)]).lead_id
+        self.assertEqual(logged, owned, "every lead with an owner has an assignment log line")
+        # scores and signals read from the customers' messages
+        self.assertEqual(set(self.leads.mapped("lead_tier")) >= {"hot", "warm", "cold"}, True)
+        self.assertTrue(self.leads.filtered(lambda lead: lead.lead_budget > 100000))
+
+    def test_conversations_clocks_and_outcomes(self):
+        messages = self.env["mail.message"].search([
+            ("model", "=", "crm.lead"), ("res_id", "in", self.leads.ids), ("message_type", "=", "comment")])
+        bodies = " ".join(messages.mapped("body"))
+        self.assertIn("Mont Kiara", bodies)
+        self.assertIn("Bajet", bodies)  # Malay
+        self.assertIn("viewing", bodies)
+        agents = self.env["crm.team.member"].search([("crm_team_id", "in", self.teams.ids)]).user_id
+        self.assertTrue(messages.filtered(lambda m: m.author_id in agents.partner_id), "agents replied")
+        self.assertTrue(self.leads.filtered("sla_first_response_date"))
+        self.assertTrue(self.leads.filtered(lambda lead: lead.sla_breach_count > 0), "some breached")
+        self.assertTrue(self.leads.filtered(lambda lead: lead.sla_status == "late"), "some answered late")
+        won = self.leads.filtered(lambda lead: lead.active and lead.probability == 100)
+        lost = self.leads.filtered(lambda lead: not lead.active)
+        self.assertTrue(won and lost)
+        self.assertTrue(all(lead.expected_revenue > 0 for lead in won), "ringgit on every won lead")
+        self.assertTrue(all(lead.lost_reason_id for lead in lost), "every lost lead has a reason")
+        self.assertTrue(all(lead.date_closed for lead in won | lost))
+
+    def test_dashboard_alive(self):
+        today = fields.Date.context_today(self.env["lead.dashboard"])
+        data = self.env["lead.dashboard"].get_dashboard_data(
+            fields.Date.to_string(today - timedelta(days=60)), fields.Date.to_string(today))
+        self.assertEqual(data["currency"]["symbol"], "RM")
+        self.assertGreaterEqual(data["totals"]["leads"]["value"], 280)
+        self.assertGreater(data["totals"]["won"]["value"], 0)
+        self.assertGreater(data["totals"]["lost"]["value"], 0)
+        demo_channels = [c for c in data["channels"] if c["name"].startswith("Hartanah Demo")]
+        self.assertGreaterEqual(len({c["type"] for c in demo_channels if c["leads"]["value"]}), 7)
+        self.assertTrue(any(c["revenue"]["value"] > 0 for c in demo_channels))
+        self.assertGreater(len([s for s in data["stages"] if s["reached"]["value"]]), 2)
+        self.assertTrue(data["lost_reasons"])
+        self.assertGreater(data["response"]["answered"]["value"], 0)
+        self.assertGreater(data["response"]["p90"], 0)
+        self.assertGreater(data["response"]["breached"]["value"] + data["response"]["late"]["value"], 0)
+        self.assertGreater(data["response"]["compliance"], 0)
+        demo_agents = [a for a in data["agents"] if a["team"].startswith("Hartanah Demo")]
+        self.assertEqual(len(demo_agents), 12)
+        self.assertTrue(any(a["open"]["value"] for a in demo_agents))
+        self.assertGreaterEqual(data["away"]["value"], 1)
+        self.assertGreater(data["queue"]["overdue"]["value"], 0)
+        self.assertEqual(len([f for f in data["fairness"] if f["name"].startswith("Hartanah Demo")]), 3)
+        kl = self.env.ref("lead_dashboard.demo_team_kl")
+        team_data = self.env["lead.dashboard"].get_dashboard_data(
+            fields.Date.to_string(today - timedelta(days=60)), fields.Date.to_string(today), kl.id)
+        self.assertGreater(team_data["totals"]["leads"]["value"], 50)
