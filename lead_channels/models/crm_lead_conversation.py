@@ -52,18 +52,19 @@ class CrmLead(models.Model):
 
     def _channel_conversation_update(self, messages):
         """Apply a batch of new messages to their leads' conversation fields."""
-        messages = messages.filtered(lambda m: m.model == "crm.lead" and m.res_id
-                                     and m.message_type in CONVERSATION_TYPES)
+        odoobot = self.env.ref("base.partner_root", raise_if_not_found=False)
+        # sudo: the posts passed their own checks; these fields only mirror them.
+        # Notes and a bot's notices are no conversation: they are left out before
+        # any query, so chatter-heavy batches (merges, assignment) cost nothing.
+        messages = messages.sudo().filtered(
+            lambda m: m.model == "crm.lead" and m.res_id and m.message_type in CONVERSATION_TYPES
+            and not m.is_internal and not m.subtype_id.internal and m.author_id != odoobot)
         if not messages:
             return
-        # sudo: the posts passed their own checks; these fields only mirror them
         leads = self.sudo().browse(set(messages.mapped("res_id"))).exists()
         rows = []
         internal_authors = self._channel_internal_authors(messages.author_id)
-        odoobot = self.env.ref("base.partner_root", raise_if_not_found=False)
-        for message in messages.sudo():
-            if message.is_internal or message.subtype_id.internal or message.author_id == odoobot:
-                continue  # a note or a bot's notice is no conversation
+        for message in messages:
             lead = leads.browse(message.res_id)
             if self.env.context.get("lead_channels_outbound") or message.author_id and message.author_id.id in internal_authors \
                     and message.author_id != lead.partner_id:
