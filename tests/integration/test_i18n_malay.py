@@ -19,10 +19,6 @@ class TestMalayTranslation(SuiteTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the activated language is rolled back with the class, but the registry's
-        # caches (installed languages) would keep it for the tests that follow:
-        # every translatable write would then write Malay too (crm's query counts)
-        cls.addClassCleanup(cls.registry.clear_all_caches)
         cls.env["res.lang"]._activate_lang("ms_MY")
         cls.installed = cls.env["ir.module.module"].search(
             [("name", "in", ADDONS), ("state", "=", "installed")])
