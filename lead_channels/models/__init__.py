@@ -1,13 +1,16 @@
 from . import (
     crm_lead,
+    crm_lead_conversation,
     lead_channel,
     lead_channel_contact_key,
     lead_channel_capture,
     lead_channel_capture_batch,
+    lead_channel_capture_echo,
     lead_channel_event,
     lead_channel_event_lanes,
     lead_channel_field_map,
     mail_message,
+    mail_message_meta,
     res_company,
     res_config_settings,
 )

@@ -1,7 +1,9 @@
 from . import (
     test_access,
+    test_channel_composer,
     test_channel_defects,
     test_config,
+    test_conversations,
     test_dedup,
     test_email_channel,
     test_form,

@@ -176,9 +176,15 @@ class TestMetaWebhook(ChannelsCommon, HttpCase):
         self.Event._cron_process_events()
         lead = self.leads_of(self.messenger)
         self.assertEqual((lead.channel_contact_ref, lead.ad_id), ("PSID-77", "AD55"))
-        self.assertEqual(len(lead.message_ids.filtered(lambda m: m.message_type == "comment")), 1)
+        comments = lead.message_ids.filtered(lambda m: m.message_type == "comment")
+        # the echo (our reply from Meta's app) is the company's answer, posted once
+        self.assertEqual(len(comments), 2)
         echo = self.Event.search([("external_id", "=", "m_2")])
-        self.assertEqual(echo.state, "ignored")
+        self.assertEqual((echo.state, echo.lead_id), ("done", lead))
+        self.assertEqual(comments.filtered(lambda m: m.meta_message_id == "m_2").author_id,
+                         self.env.company.partner_id)
+        self.assertFalse(lead.channel_awaiting_reply)
+        self.assertEqual(lead.channel_last_message, "Thanks for asking")
         self.assertEqual(self.leads_of(self.instagram).channel_contact_ref, "IGSID-9")
 
     def test_unrecognised_payload_is_kept_not_dropped(self):

@@ -1,0 +1,47 @@
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+
+from ..core import meta
+from .lead_channel_capture import _from_timestamp
+
+
+class LeadChannelCapture(models.AbstractModel):
+    """Echoes: the business's own Messenger / Instagram messages, sent from
+    Meta's apps (or from Odoo, whose sends Meta echoes too). They are the
+    company's answer on the contact's open lead; they never create a lead."""
+    _inherit = "lead.channel.capture"
+
+    @api.model
+    def _capture(self, event):
+        if event.kind == meta.ECHO:
+            return self._capture_echo(event)
+        return super()._capture(event)
+
+    @api.model
+    def _capture_echo(self, event):
+        data = meta.parse_messaging(event._payload())
+        customer, mid = data.get("recipient"), data.get("mid")
+        if mid and self.env["mail.message"].sudo().search_count([("meta_message_id", "=", mid)], limit=1):
+            event._finish("ignored", error=_("Our own message, already in the lead's chatter."))
+            return
+        Lead = self.env["crm.lead"].sudo()
+        lead = Lead.search([("channel_contact_ref", "=", customer),
+                            ("company_id", "in", [event.company_id.id, False])] + Lead._lead_open_domain(),
+                           order="id desc", limit=1) if customer else Lead
+        if not lead:
+            event._finish("ignored", error=_("A message of ours to a contact without an open lead: "
+                                             "nothing to attach it to."))
+            return
+        text = data.get("text") or _("(message sent from Meta's app)")
+        author = lead.user_id.partner_id or lead.company_id.partner_id or self.env.company.partner_id
+        # the customer already has this message: only the team is notified
+        event.posted_message_id = lead.with_context(
+            lead_channels_capture=True, lead_channels_outbound=True, mail_post_autofollow=False,
+            mail_notify_force_send=False,
+        ).message_post(
+            body=Markup("<br/>").join(escape(line) for line in text.split("\n")),
+            author_id=author.id, message_type="comment", subtype_xmlid="mail.mt_comment",
+            meta_message_id=mid or False, date=min(_from_timestamp(data.get("timestamp")), fields.Datetime.now()))
+        event._finish("done", lead)
+
