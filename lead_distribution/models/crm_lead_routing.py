@@ -337,8 +337,22 @@ class CrmLead(models.Model):
             risen = self.filtered(lambda lead: old_tiers.get(lead.id) in TIER_RANK and TIER_RANK.get(
                 lead.lead_tier, -1) > TIER_RANK[old_tiers[lead.id]])
             if risen:
-                risen._lead_distribution_tier_rise(old_tiers)
+                unassigned = risen.filtered(lambda lead: not lead.user_id)
+                (risen - unassigned)._lead_distribution_tier_rise(old_tiers)
+                unassigned._lead_distribution_route_risen()
         return res
+
+    def _lead_distribution_route_risen(self):
+        """Route the unassigned leads of ``self`` whose tier just rose: no rule
+        matched them before (a chat lead is created before its first message
+        is read), one may now (e.g. "hot leads -> senior team"). Leads still
+        waiting for their routing at commit are routed then, with their new tier."""
+        pending = set(self.env.cr.precommit.data.get("lead_distribution.route_at_commit") or ())
+        leads = self.sudo()._lead_filter_open().filtered(
+            lambda lead: lead.id not in pending and not lead.lead_routing_pending
+            and not lead._lead_distribution_is_answered())._lead_distribution_routable()
+        if leads:
+            leads._lead_distribution_route(kind="auto", picked_only=True)
 
     def _lead_distribution_tier_rise(self, old_tiers):
         """Move the leads whose tier rose before their first response to the

@@ -69,6 +69,22 @@ class TestTierRise(LeadDistributionCase):
         self.assertEqual(lead.user_id, self.bo)
         self.assertEqual(len(lead.lead_assignment_log_ids), 1)
 
+    def test_unassigned_lead_turning_hot_is_routed_by_the_hot_rule(self):
+        self.all_rule.active = False  # only hot leads are routed
+        lead = self._leads(1, user_id=False)
+        self.assertFalse(lead.user_id, "no rule matched the cold lead")
+        lead.write(HOT)
+        self.assertEqual(lead.user_id, self.bo)
+        self.assertRecordValues(lead.lead_assignment_log_ids, [{"kind": "auto", "rule_id": self.hot_rule.id}])
+
+    def test_unassigned_lead_turning_warm_stays_unassigned_when_no_rule_matches(self):
+        self.all_rule.active = False
+        lead = self._leads(1, user_id=False)
+        lead.write({"phone": "+60123456789", "lead_timeline": "week"})
+        self.assertEqual(lead.lead_tier, "warm")
+        self.assertFalse(lead.user_id)
+        self.assertFalse(lead.lead_assignment_log_ids)
+
 
 @tagged("post_install", "-at_install")
 class TestTierRiseConcurrency(TransactionCase):

@@ -75,9 +75,13 @@ class TestSignalsOverWhatsApp(SuiteHttpCase):
         self.assertTrue(lead.lead_meeting_requested)
         self.assertEqual(lead.lead_timeline, "week")
         self.assertEqual((lead.lead_score, lead.lead_tier), (70, "hot"))
-        # Not asserted yet (see the closing note): that the hot-lead rule and the
-        # 5-minute clock follow at once. The new lead is not routed by the hot
-        # rule in this test's path although it is hot before the chunk commits.
+        # the hot-lead rule and the 5-minute clock follow at once: the lead,
+        # created before its first message was read, is routed when it turns hot
+        self.assertEqual(lead.user_id, self.senior)
+        log = self.env["lead.assignment.log"].search([("lead_id", "=", lead.id)])
+        self.assertEqual((log.rule_id, log.kind), (self.rule, "auto"))
+        self.assertEqual(lead.sla_policy_id, self.env.ref("lead_sla.sla_policy_hot"))
+        self.assertAlmostEqual((lead.sla_deadline - lead.sla_start).total_seconds(), 300, delta=1)
         self.assertIn("budget RM 800,000 ('Budget RM 800k'); viewing requested "
                       "('can I view it this Saturday')", self._note(lead).body)
 
