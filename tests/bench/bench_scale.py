@@ -10,11 +10,17 @@ At 10,000 leads, then again at N, it prints:
    robin, weighted and least loaded, without and with an open-lead cap;
 2. backlog routing of B waiting leads (default 10,000) against Odoo's
    ``crm.team._action_assign_leads`` on the same leads, in the same run;
-3. the SLA sweep, the follow-up planner and the backlog cron with nothing due;
+3. the SLA sweep, the follow-up planner, the backlog cron with nothing due
+   and the daily recount of the kept open-lead counts;
 4. the read_group of the fairness, SLA and channel reports for one team and
    90 days;
-5. EXPLAIN ANALYZE of the open-lead count routing runs (least loaded, caps)
-   and of the open-lead lookups (backlog search, an agent's open leads).
+5. EXPLAIN ANALYZE of the read of the kept open-lead counts (least loaded,
+   caps), of the open-lead lookups (backlog search, an agent's open leads)
+   and of the capture's lookup of a contact's open lead (phone E.164,
+   contact ref, e-mail), as ``lead_channels`` runs it.
+
+The filler's leads are inserted by SQL: the kept counts are then recounted
+once (what install / update does), and that time is printed.
 
 Every timed phase is rolled back. Usage::
 
@@ -116,13 +122,17 @@ def fill(cr, upto, users, team):
     cr.execute("""
         INSERT INTO crm_lead (name, type, active, probability, user_id, team_id, company_id, stage_id,
                               lead_timeline, priority, create_date, write_date, date_open,
-                              create_uid, write_uid, referred)
+                              create_uid, write_uid, referred, phone, phone_sanitized,
+                              email_from, email_normalized, channel_contact_ref)
         SELECT 'Filler ' || g, 'opportunity',
                g %% 10 <> 1,                                           -- lost: archived
                CASE WHEN g %% 10 = 0 THEN 10 WHEN g %% 10 = 1 THEN 0 ELSE 100 END,
                (%(users)s::int[])[1 + (g / 10) %% %(n)s], %(team)s, %(company)s,
                CASE WHEN g %% 10 IN (0, 1) THEN %(new)s ELSE %(won)s END,
-               'unknown', '0', d, d, d, 1, 1, 'filler'
+               'unknown', '0', d, d, d, 1, 1, 'filler',
+               '+601' || lpad(g::text, 8, '0'), '+601' || lpad(g::text, 8, '0'),
+               'c' || g || '@example.com', 'c' || g || '@example.com',
+               CASE WHEN g %% 3 = 0 THEN 'psid-' || g END
           FROM generate_series(%(start)s, %(stop)s) g,
                LATERAL (SELECT now() AT TIME ZONE 'UTC' - (g %% 400) * interval '1 day'
                                - (g %% 86400) * interval '1 second' AS d) t
@@ -131,6 +141,16 @@ def fill(cr, upto, users, team):
     cr.commit()
     print("filled %d -> %d leads in %.0f s" % (have, upto, time.time() - t0), flush=True)
     return upto - have
+
+
+def recount(env):
+    """The kept open-lead counts recounted after the SQL filler (as at
+    install / update, and as the daily repair job does)."""
+    t0 = time.perf_counter()
+    fixed = env["lead.distribution.open.count"]._repair_open_counts()
+    env.cr.commit()
+    print("open-lead counts recounted (%d rows fixed) in %.0f ms" % (fixed, (time.perf_counter() - t0) * 1000),
+          flush=True)
 
 
 def analyze(db):
@@ -245,6 +265,12 @@ def crons(env):
             env.cr.execute("ROLLBACK TO SAVEPOINT scale_cron")
             env.invalidate_all()
         result[label] = statistics.median(times)
+    times = []
+    for _i in range(3):
+        t = time.perf_counter()
+        env["lead.distribution.open.count"]._cron_repair_open_counts()
+        times.append((time.perf_counter() - t) * 1000)
+    result["open-count recount (daily)"] = statistics.median(times)
     return result
 
 
@@ -270,15 +296,38 @@ def reports(env, team):
     return result
 
 
+def contact_lookups(env):
+    """(label, query) of lead_channels' lookup of a contact's open lead, run
+    by its own code: phone (E.164), contact ref, e-mail, each alone."""
+    if "lead.channel.capture" not in env:
+        return []
+    Capture_ = env["lead.channel.capture"]
+    event = env["lead.channel.event"].new({"company_id": env.company.id}) \
+        if "lead.channel.event" in env else None
+    keys = {"phone E.164": ("+60100004242", None, None),
+            "contact ref": (None, "psid-4242", None),
+            "e-mail": (None, None, "c4242@example.com")}
+    out = []
+    for label, (phone, ref, email) in keys.items():
+        env.cr.execute("SAVEPOINT scale_lookup")
+        with Capture():
+            Capture_._find_open_lead(event, phone, ref, email)
+            queries = [q for q in Capture.queries if "FROM \"crm_lead\"" in str(getattr(q[0], "code", q[0]))]
+        if queries:
+            out.append(("a contact's open lead by %s (capture)" % label, explain(env.cr, *queries[-1])))
+        env.cr.execute("ROLLBACK TO SAVEPOINT scale_lookup")
+    return out
+
+
 def plans(env, users, team):
-    """EXPLAIN ANALYZE of the open-lead count and the open-lead lookups."""
+    """EXPLAIN ANALYZE of the open-lead count read and the open-lead lookups."""
     Rule = env["lead.routing.rule"]
     out = []
     with Capture():
         Rule._open_lead_counts(users, env["crm.lead"])
-        queries = [q for q in Capture.queries if "count" in str(getattr(q[0], "code", q[0])).lower()]
+        queries = [q for q in Capture.queries if "lead_distribution_open_count" in str(getattr(q[0], "code", q[0]))]
     if queries:
-        out.append(("open-lead count (least loaded / caps)", explain(env.cr, *queries[-1])))
+        out.append(("kept open-lead counts of the pool (least loaded / caps)", explain(env.cr, *queries[-1])))
     Lead = env["crm.lead"].sudo()
     lookups = {
         "backlog search (waiting open leads)": [("lead_routing_pending", "=", True)] + Lead._lead_open_domain(),
@@ -286,7 +335,7 @@ def plans(env, users, team):
     }
     for label, domain in lookups.items():
         out.append((label, explain(env.cr, Lead._search(domain, order="id").select())))
-    return out
+    return out + contact_lookups(env)
 
 
 def measure(env, label, users, team, members, rule, args):
@@ -339,7 +388,8 @@ def main():
             else:
                 users, team, members, rule = setup(env)
             for size in sorted({min(10_000, args.leads), args.leads}):
-                fill(cr, size, users, team)
+                if fill(cr, size, users, team):
+                    recount(env)
                 analyze(args.db)
                 measure(env, "%d leads in the database" % size, users, team, members, rule, args)
             cr.rollback()
