@@ -47,7 +47,7 @@ class LeadDistributionOpenCount(models.Model):
         data = self.env.cr.precommit.data
         if PENDING not in data:
             data[PENDING] = {}
-            self.env.cr.precommit.add(self.sudo()._settle_open_counts)
+            self.env.cr.precommit.add(self.sudo()._settle_open_counts_at_commit)
         return data[PENDING]
 
     @api.model
@@ -94,6 +94,12 @@ class LeadDistributionOpenCount(models.Model):
     # ------------------------------------------------------------------
     # Settling and reading
     # ------------------------------------------------------------------
+    def _settle_open_counts_at_commit(self):
+        self._settle_open_counts()
+        # reading a lead may have computed something: precommit hooks run after
+        # the ORM's last flush (nothing to write: no query)
+        self.env.flush_all()
+
     def _settle_open_counts(self):
         """Apply the pending changes: one upsert for all of them."""
         pending = self.env.cr.precommit.data.pop(PENDING, None)
