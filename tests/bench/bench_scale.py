@@ -231,7 +231,12 @@ def backlog(env, team, n, skip_odoo):
     rates = {}
     engines = [("ours", lambda: env["crm.lead"]._cron_lead_distribution_backlog())]
     if not skip_odoo:
-        engines.append(("odoo", lambda: team._action_assign_leads(force_quota=True)))
+        def odoo_assign():
+            # Odoo hands each member assignment_max / 30 leads per run: a quota that
+            # covers the whole backlog, so both engines route the same n leads
+            team.crm_team_member_ids.assignment_max = -(-n * 30 // len(team.crm_team_member_ids))
+            team._action_assign_leads(force_quota=True)
+        engines.append(("odoo", odoo_assign))
     for name, run in engines:
         env.cr.execute("SAVEPOINT scale_backlog")
         for start in range(0, n, 1000):
