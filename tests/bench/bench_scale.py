@@ -58,6 +58,7 @@ def parse():
     parser.add_argument("--creates", type=int, default=100, help="timed creates per variant")
     parser.add_argument("--db", default="lead_scale_bench")
     parser.add_argument("--skip-odoo", action="store_true", help="no Odoo assignment phase (no ratio)")
+    parser.add_argument("--profile", help="write a cProfile of our backlog routing (last size) to this file")
     return parser.parse_args()
 
 
@@ -224,7 +225,7 @@ def timed_creates(env, rule, members, strategy, cap, creates):
     return pct(routed, 50) - pct(plain, 50), pct(routed, 95) - pct(plain, 95), cpu, pct(plain, 95)
 
 
-def backlog(env, team, n, skip_odoo):
+def backlog(env, team, n, skip_odoo, profile=None):
     """(ours leads/s, Odoo leads/s) on the same n waiting leads."""
     Lead = env["crm.lead"].with_context(lead_distribution_no_route=True, tracking_disable=True,
                                         mail_create_nolog=True)
@@ -249,7 +250,11 @@ def backlog(env, team, n, skip_odoo):
                            "WHERE name LIKE 'Scale backlog %%' AND user_id IS NULL")
             env.invalidate_all()
         t0, c0 = time.time(), cpu_clock(env.cr)
-        run()
+        if profile and name == "ours":
+            import cProfile
+            cProfile.runctx("run()", globals(), {"run": run}, profile)
+        else:
+            run()
         env.flush_all()
         elapsed, c1 = time.time() - t0, cpu_clock(env.cr)
         env.cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE 'Scale backlog %%' AND user_id IS NOT NULL")
@@ -369,7 +374,7 @@ def measure(env, label, users, team, members, rule, args):
         print("cron %-18s nothing due: %6.1f ms" % (name, ms), flush=True)
     for name, ms in reports(env, team).items():
         print("report %-9s read_group (one team, 90 days): %6.1f ms" % (name, ms), flush=True)
-    rates = backlog(env, team, args.backlog, args.skip_odoo)
+    rates = backlog(env, team, args.backlog, args.skip_odoo, args.profile)
     for name, (done, elapsed, cpu) in rates.items():
         print("backlog %-4s: %d/%d leads in %.2f s = %.1f leads/s%s" % (
             name, done, args.backlog, elapsed, done / elapsed if elapsed else 0,
