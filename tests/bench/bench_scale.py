@@ -25,6 +25,7 @@ once (what install / update does), and that time is printed.
 Every timed phase is rolled back. Usage::
 
     python3 tests/bench/bench_scale.py [--leads N] [--backlog B] [--creates C] [--db NAME]
+                                       [--skip-odoo] [--profile FILE]
 
 Without PGHOST it starts a throwaway PostgreSQL cluster (like ./scripts/test)
 and installs the four addons without demo data.
