@@ -14,6 +14,7 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_performance_data.xml",
         "data/res_company_data.xml",
+        "data/lead_distribution_open_count_data.xml",
         "views/lead_skill_views.xml",
         "views/lead_territory_views.xml",
         "views/lead_routing_rule_views.xml",

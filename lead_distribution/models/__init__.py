@@ -8,6 +8,7 @@ from . import lead_routing_rule
 from . import lead_routing_state
 from . import lead_assignment_log
 from . import lead_distribution_share
+from . import lead_distribution_open_count
 from . import crm_lead
 from . import crm_lead_availability
 from . import crm_lead_routing

@@ -4,6 +4,10 @@ from odoo.tools.sql import create_index
 
 from ..core.territory import match_territory
 
+# the fields whose change can change who an open lead counts for (owner,
+# archived, won through its stage or probability): see lead.distribution.open.count
+OPEN_COUNT_FIELDS = frozenset(("user_id", "active", "stage_id", "probability"))
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -90,6 +94,7 @@ class CrmLead(models.Model):
                 elif rule_ids and at_commit:
                     vals["user_id"] = False  # not the creator meanwhile: nobody until routed
         leads = super().create(vals_list)
+        self.env["lead.distribution.open.count"]._note_new_leads(leads)
         if any(to_route) and not self.env.context.get("lead_distribution_no_route"):
             candidates = self.browse([lead.id for lead, flag in zip(leads, to_route) if flag])
             team_ids = {lead.id for lead, flag in zip(leads, in_team) if flag}
@@ -148,7 +153,16 @@ class CrmLead(models.Model):
     def write(self, vals):
         if not self.env.su and not self.env.context.get("lead_distribution_routing"):
             self._lead_distribution_check_owner(vals)
+        if not OPEN_COUNT_FIELDS.isdisjoint(vals):  # other writes: nothing to remember, no query
+            self.env["lead.distribution.open.count"]._note_changing_leads(self)
         return super().write(vals)
+
+    def unlink(self):
+        Counts = self.env["lead.distribution.open.count"]
+        owners = Counts._owners_counted_before(self)
+        result = super().unlink()
+        Counts._note_deleted_leads(owners)
+        return result
 
     def _check_company(self, fnames=None):
         """Routing writes one (salesperson, team) on many leads: check each

@@ -241,21 +241,16 @@ class LeadRoutingRule(models.Model):
 
     @api.model
     def _open_lead_counts(self, users, leads):
-        """Open leads per user, ``leads`` (being routed) left out: one grouped
-        count, through the ORM (it flushes what the count reads first).
+        """Open leads per user, ``leads`` (being routed) left out.
 
-        Only called when a strategy or a cap needs it. The count's conditions
-        are those of the partial index ``crm_lead_open_user_id_index``, so it
-        is an index-only scan of the agents' open leads, never of the closed
-        bulk of the table; the leads being routed are taken out afterwards
-        (an ``id NOT IN`` would need the table's rows).
+        Only called when a strategy or a cap needs it. Read from the counts
+        kept per salesperson (``lead.distribution.open.count``): one index
+        lookup for the pool, whatever the size of ``crm_lead``.
         """
         if not users:
             return {}
-        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
-        domain = expression.AND([[("user_id", "in", users.ids)], Lead._lead_open_domain()])
-        counts = {user.id: count for user, count in Lead._read_group(domain, ["user_id"], ["__count"])}
-        for lead in leads.sudo()._lead_filter_open():
+        counts = self.env["lead.distribution.open.count"].sudo()._open_counts(users.ids)
+        for lead in leads.sudo().filtered("user_id")._lead_filter_open():
             if lead.user_id.id in counts:
                 counts[lead.user_id.id] -= 1
         return counts

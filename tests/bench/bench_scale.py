@@ -10,15 +10,22 @@ At 10,000 leads, then again at N, it prints:
    robin, weighted and least loaded, without and with an open-lead cap;
 2. backlog routing of B waiting leads (default 10,000) against Odoo's
    ``crm.team._action_assign_leads`` on the same leads, in the same run;
-3. the SLA sweep, the follow-up planner and the backlog cron with nothing due;
+3. the SLA sweep, the follow-up planner, the backlog cron with nothing due
+   and the daily recount of the kept open-lead counts;
 4. the read_group of the fairness, SLA and channel reports for one team and
    90 days;
-5. EXPLAIN ANALYZE of the open-lead count routing runs (least loaded, caps)
-   and of the open-lead lookups (backlog search, an agent's open leads).
+5. EXPLAIN ANALYZE of the read of the kept open-lead counts (least loaded,
+   caps), of the open-lead lookups (backlog search, an agent's open leads)
+   and of the capture's lookup of a contact's open lead (phone E.164,
+   contact ref, e-mail), as ``lead_channels`` runs it.
+
+The filler's leads are inserted by SQL: the kept counts are then recounted
+once (what install / update does), and that time is printed.
 
 Every timed phase is rolled back. Usage::
 
     python3 tests/bench/bench_scale.py [--leads N] [--backlog B] [--creates C] [--db NAME]
+                                       [--skip-odoo] [--profile FILE]
 
 Without PGHOST it starts a throwaway PostgreSQL cluster (like ./scripts/test)
 and installs the four addons without demo data.
@@ -52,6 +59,7 @@ def parse():
     parser.add_argument("--creates", type=int, default=100, help="timed creates per variant")
     parser.add_argument("--db", default="lead_scale_bench")
     parser.add_argument("--skip-odoo", action="store_true", help="no Odoo assignment phase (no ratio)")
+    parser.add_argument("--profile", help="write a cProfile of our backlog routing (last size) to this file")
     return parser.parse_args()
 
 
@@ -116,13 +124,17 @@ def fill(cr, upto, users, team):
     cr.execute("""
         INSERT INTO crm_lead (name, type, active, probability, user_id, team_id, company_id, stage_id,
                               lead_timeline, priority, create_date, write_date, date_open,
-                              create_uid, write_uid, referred)
+                              create_uid, write_uid, referred, phone, phone_sanitized,
+                              email_from, email_normalized, channel_contact_ref)
         SELECT 'Filler ' || g, 'opportunity',
                g %% 10 <> 1,                                           -- lost: archived
                CASE WHEN g %% 10 = 0 THEN 10 WHEN g %% 10 = 1 THEN 0 ELSE 100 END,
                (%(users)s::int[])[1 + (g / 10) %% %(n)s], %(team)s, %(company)s,
                CASE WHEN g %% 10 IN (0, 1) THEN %(new)s ELSE %(won)s END,
-               'unknown', '0', d, d, d, 1, 1, 'filler'
+               'unknown', '0', d, d, d, 1, 1, 'filler',
+               '+601' || lpad(g::text, 8, '0'), '+601' || lpad(g::text, 8, '0'),
+               'c' || g || '@example.com', 'c' || g || '@example.com',
+               CASE WHEN g %% 3 = 0 THEN 'psid-' || g END
           FROM generate_series(%(start)s, %(stop)s) g,
                LATERAL (SELECT now() AT TIME ZONE 'UTC' - (g %% 400) * interval '1 day'
                                - (g %% 86400) * interval '1 second' AS d) t
@@ -131,6 +143,16 @@ def fill(cr, upto, users, team):
     cr.commit()
     print("filled %d -> %d leads in %.0f s" % (have, upto, time.time() - t0), flush=True)
     return upto - have
+
+
+def recount(env):
+    """The kept open-lead counts recounted after the SQL filler (as at
+    install / update, and as the daily repair job does)."""
+    t0 = time.perf_counter()
+    fixed = env["lead.distribution.open.count"]._repair_open_counts()
+    env.cr.commit()
+    print("open-lead counts recounted (%d rows fixed) in %.0f ms" % (fixed, (time.perf_counter() - t0) * 1000),
+          flush=True)
 
 
 def analyze(db):
@@ -171,37 +193,52 @@ def explain(cr, query, params=None):
 
 
 def timed_creates(env, rule, members, strategy, cap, creates):
-    """p50/p95 added by routing + SLA clock, interleaved with plain creates."""
+    """Added by routing + SLA clock, interleaved with plain creates: wall
+    p50/p95 (ms), CPU p50/p95 (ms, this process + its PostgreSQL backend:
+    steadier on a shared machine), and the plain create's wall p95."""
     rule.strategy = strategy
     members.lead_max_open = 1_000_000 if cap else 0  # a cap never reached: only its cost
     env.flush_all()
     Lead = env["crm.lead"].with_context(mail_create_nolog=True)
-    plain, routed = [], []
+    plain, routed, plain_cpu, routed_cpu = [], [], [], []
 
-    def create(ctx, tag, i):
+    def create(ctx, tag, i, cpu=None):
+        c0 = cpu_clock(env.cr)
         t = time.perf_counter()
         Lead.with_context(**ctx).create({"name": "Scale %s %d" % (tag, i), "type": "lead",
                                          "referred": "scale", "email_from": "s%d@example.com" % i})
         env.flush_all()
-        return (time.perf_counter() - t) * 1000
+        env.cr.flush()  # what the commit runs (precommit hooks: the kept counts)
+        wall = (time.perf_counter() - t) * 1000
+        c1 = cpu_clock(env.cr)
+        if cpu is not None and c0 is not None and c1 is not None:
+            cpu.append((c1 - c0) * 1000)
+        return wall
 
     for i in range(10):
         create({"lead_distribution_no_route": True}, "warm", i)
         create({}, "warm", i)
     for i in range(creates):
-        plain.append(create({"lead_distribution_no_route": True}, "plain", i))
-        routed.append(create({}, "routed", i))
-    return pct(routed, 50) - pct(plain, 50), pct(routed, 95) - pct(plain, 95), pct(plain, 95)
+        plain.append(create({"lead_distribution_no_route": True}, "plain", i, plain_cpu))
+        routed.append(create({}, "routed", i, routed_cpu))
+    cpu = (pct(routed_cpu, 50) - pct(plain_cpu, 50), pct(routed_cpu, 95) - pct(plain_cpu, 95)) \
+        if routed_cpu and plain_cpu else (float("nan"), float("nan"))
+    return pct(routed, 50) - pct(plain, 50), pct(routed, 95) - pct(plain, 95), cpu, pct(plain, 95)
 
 
-def backlog(env, team, n, skip_odoo):
+def backlog(env, team, n, skip_odoo, profile=None):
     """(ours leads/s, Odoo leads/s) on the same n waiting leads."""
     Lead = env["crm.lead"].with_context(lead_distribution_no_route=True, tracking_disable=True,
                                         mail_create_nolog=True)
     rates = {}
     engines = [("ours", lambda: env["crm.lead"]._cron_lead_distribution_backlog())]
     if not skip_odoo:
-        engines.append(("odoo", lambda: team._action_assign_leads(force_quota=True)))
+        def odoo_assign():
+            # Odoo hands each member assignment_max / 30 leads per run: a quota that
+            # covers the whole backlog, so both engines route the same n leads
+            team.crm_team_member_ids.assignment_max = -(-n * 30 // len(team.crm_team_member_ids))
+            team._action_assign_leads(force_quota=True)
+        engines.append(("odoo", odoo_assign))
     for name, run in engines:
         env.cr.execute("SAVEPOINT scale_backlog")
         for start in range(0, n, 1000):
@@ -214,7 +251,11 @@ def backlog(env, team, n, skip_odoo):
                            "WHERE name LIKE 'Scale backlog %%' AND user_id IS NULL")
             env.invalidate_all()
         t0, c0 = time.time(), cpu_clock(env.cr)
-        run()
+        if profile and name == "ours":
+            import cProfile
+            cProfile.runctx("run()", globals(), {"run": run}, profile)
+        else:
+            run()
         env.flush_all()
         elapsed, c1 = time.time() - t0, cpu_clock(env.cr)
         env.cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE 'Scale backlog %%' AND user_id IS NOT NULL")
@@ -245,6 +286,12 @@ def crons(env):
             env.cr.execute("ROLLBACK TO SAVEPOINT scale_cron")
             env.invalidate_all()
         result[label] = statistics.median(times)
+    times = []
+    for _i in range(3):
+        t = time.perf_counter()
+        env["lead.distribution.open.count"]._cron_repair_open_counts()
+        times.append((time.perf_counter() - t) * 1000)
+    result["open-count recount (daily)"] = statistics.median(times)
     return result
 
 
@@ -270,15 +317,38 @@ def reports(env, team):
     return result
 
 
+def contact_lookups(env):
+    """(label, query) of lead_channels' lookup of a contact's open lead, run
+    by its own code: phone (E.164), contact ref, e-mail, each alone."""
+    if "lead.channel.capture" not in env:
+        return []
+    Capture_ = env["lead.channel.capture"]
+    event = env["lead.channel.event"].new({"company_id": env.company.id}) \
+        if "lead.channel.event" in env else None
+    keys = {"phone E.164": ("+60100004242", None, None),
+            "contact ref": (None, "psid-4242", None),
+            "e-mail": (None, None, "c4242@example.com")}
+    out = []
+    for label, (phone, ref, email) in keys.items():
+        env.cr.execute("SAVEPOINT scale_lookup")
+        with Capture():
+            Capture_._find_open_lead(event, phone, ref, email)
+            queries = [q for q in Capture.queries if "FROM \"crm_lead\"" in str(getattr(q[0], "code", q[0]))]
+        if queries:
+            out.append(("a contact's open lead by %s (capture)" % label, explain(env.cr, *queries[-1])))
+        env.cr.execute("ROLLBACK TO SAVEPOINT scale_lookup")
+    return out
+
+
 def plans(env, users, team):
-    """EXPLAIN ANALYZE of the open-lead count and the open-lead lookups."""
+    """EXPLAIN ANALYZE of the open-lead count read and the open-lead lookups."""
     Rule = env["lead.routing.rule"]
     out = []
     with Capture():
         Rule._open_lead_counts(users, env["crm.lead"])
-        queries = [q for q in Capture.queries if "count" in str(getattr(q[0], "code", q[0])).lower()]
+        queries = [q for q in Capture.queries if "lead_distribution_open_count" in str(getattr(q[0], "code", q[0]))]
     if queries:
-        out.append(("open-lead count (least loaded / caps)", explain(env.cr, *queries[-1])))
+        out.append(("kept open-lead counts of the pool (least loaded / caps)", explain(env.cr, *queries[-1])))
     Lead = env["crm.lead"].sudo()
     lookups = {
         "backlog search (waiting open leads)": [("lead_routing_pending", "=", True)] + Lead._lead_open_domain(),
@@ -286,7 +356,7 @@ def plans(env, users, team):
     }
     for label, domain in lookups.items():
         out.append((label, explain(env.cr, Lead._search(domain, order="id").select())))
-    return out
+    return out + contact_lookups(env)
 
 
 def measure(env, label, users, team, members, rule, args):
@@ -294,10 +364,10 @@ def measure(env, label, users, team, members, rule, args):
     env.cr.execute("SAVEPOINT scale_measure")
     for strategy in STRATEGIES:
         for cap in (False, True):
-            p50, p95, base = timed_creates(env, rule, members, strategy, cap, args.creates)
-            print("create + routing + SLA clock, %-12s %-8s: added p50 %5.1f ms  p95 %5.1f ms "
-                  "(plain create p95 %.1f ms)" % (strategy, "capped" if cap else "no cap", p50, p95, base),
-                  flush=True)
+            p50, p95, cpu, base = timed_creates(env, rule, members, strategy, cap, args.creates)
+            print("create + routing + SLA clock, %-12s %-8s: added wall p50 %5.1f ms  p95 %5.1f ms; "
+                  "added CPU p50 %5.1f ms  p95 %5.1f ms (plain create wall p95 %.1f ms)" % (
+                      strategy, "capped" if cap else "no cap", p50, p95, cpu[0], cpu[1], base), flush=True)
             env.cr.execute("ROLLBACK TO SAVEPOINT scale_measure")
             env.invalidate_all()
     rule.strategy, members.lead_max_open = "round_robin", 0
@@ -305,7 +375,7 @@ def measure(env, label, users, team, members, rule, args):
         print("cron %-18s nothing due: %6.1f ms" % (name, ms), flush=True)
     for name, ms in reports(env, team).items():
         print("report %-9s read_group (one team, 90 days): %6.1f ms" % (name, ms), flush=True)
-    rates = backlog(env, team, args.backlog, args.skip_odoo)
+    rates = backlog(env, team, args.backlog, args.skip_odoo, args.profile)
     for name, (done, elapsed, cpu) in rates.items():
         print("backlog %-4s: %d/%d leads in %.2f s = %.1f leads/s%s" % (
             name, done, args.backlog, elapsed, done / elapsed if elapsed else 0,
@@ -339,7 +409,8 @@ def main():
             else:
                 users, team, members, rule = setup(env)
             for size in sorted({min(10_000, args.leads), args.leads}):
-                fill(cr, size, users, team)
+                if fill(cr, size, users, team):
+                    recount(env)
                 analyze(args.db)
                 measure(env, "%d leads in the database" % size, users, team, members, rule, args)
             cr.rollback()
