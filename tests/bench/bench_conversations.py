@@ -15,7 +15,7 @@ first run, and EXPLAIN ANALYZE of the page query. Target: < 200 ms.
 Usage::
 
     python3 tests/bench/bench_conversations.py [--leads N] [--messages-per-lead M] [--runs R] [--db NAME]
-    python3 tests/bench/bench_conversations.py --leads 50000      # quick run
+    python3 tests/bench/bench_conversations.py --quick            # 50,000 leads
 
 Without PGHOST it starts a throwaway PostgreSQL cluster (like ./scripts/test)
 and installs lead_sla + lead_channels (and their bridge) without demo data.
@@ -43,7 +43,11 @@ def parse():
     parser.add_argument("--messages-per-lead", type=int, default=5, help="chatter messages per lead")
     parser.add_argument("--runs", type=int, default=20, help="timed runs of each query")
     parser.add_argument("--db", default="lead_conversations_bench")
-    return parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="50,000 leads (a few minutes, install included)")
+    args = parser.parse_args()
+    if args.quick:
+        args.leads = min(args.leads, 50_000)
+    return args
 
 
 def fill_conversations(cr, channel_id):
