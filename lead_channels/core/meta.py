@@ -18,6 +18,9 @@ ECHO = "echo"
 UNKNOWN = "unknown"
 
 KINDS = [WA_MESSAGE, WA_STATUS, LEADGEN, MESSENGER, INSTAGRAM, ECHO, UNKNOWN]
+# WhatsApp changes carrying messages; "smb_message_echoes" reports what the
+# business sent from another WhatsApp client (the Business app, coexistence)
+WA_MESSAGE_FIELDS = ("messages", "smb_message_echoes", "message_echoes")
 
 
 class PayloadError(ValueError):
@@ -86,7 +89,7 @@ def split_delivery(data):
                 continue
             field = change.get("field")
             value = change.get("value") if isinstance(change.get("value"), dict) else {}
-            if field == "messages" and obj == "whatsapp_business_account":
+            if field in WA_MESSAGE_FIELDS and obj == "whatsapp_business_account":
                 meta = {k: value[k] for k in ("messaging_product", "metadata") if k in value}
                 contacts = _as_list(value.get("contacts"))
                 for message in _as_list(value.get("messages")):
@@ -104,7 +107,13 @@ def split_delivery(data):
                     val = dict(meta, statuses=[status])
                     ext = "status:%s:%s" % (status.get("id") or _digest(status), status.get("status"))
                     items.append((WA_STATUS, ext, _wrap(obj, head, field, val)))
-                if not value.get("messages") and not value.get("statuses"):
+                for echo in _as_list(value.get("message_echoes")):
+                    if not isinstance(echo, dict):
+                        continue
+                    val = dict(meta, message_echoes=[echo])
+                    ext = echo.get("id") or "wa_echo:" + _digest(echo)
+                    items.append((ECHO, ext, _wrap(obj, head, field, val)))
+                if not value.get("messages") and not value.get("statuses") and not value.get("message_echoes"):
                     items.append((UNKNOWN, "change:" + _digest(change), _wrap(obj, head, field, value)))
             elif field == "leadgen":
                 ext = str(value.get("leadgen_id") or "leadgen:" + _digest(value))
@@ -294,6 +303,25 @@ def status_moves_forward(current, new):
     if new == "failed":
         return current in (None, False, "", "sent", "delivered")
     return STATUS_RANK.get(current or "", 0) < STATUS_RANK[new] and current != "failed"
+
+
+def is_whatsapp_echo(payload):
+    """True for an ECHO item cut from a WhatsApp change (not Messenger / Instagram)."""
+    entry = (_as_list(payload.get("entry")) or [{}])[0]
+    return bool(_as_list(entry.get("changes")))
+
+
+def parse_whatsapp_echo(payload):
+    """Plain values of a message the business sent from another WhatsApp
+    client: ``to`` is the customer, ``from`` the business number."""
+    value, _entry = _first_change_value(payload)
+    echo = value["message_echoes"][0]
+    try:
+        timestamp = int(echo.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        timestamp = 0
+    return {"wamid": echo.get("id"), "to": echo.get("to"), "from": echo.get("from"),
+            "text": _wa_text(echo), "timestamp": timestamp}
 
 
 def parse_leadgen(payload):

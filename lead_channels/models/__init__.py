@@ -9,6 +9,8 @@ from . import (
     lead_channel_event,
     lead_channel_event_lanes,
     lead_channel_field_map,
+    lead_channel_wa_sync,
+    lead_channel_wa_template,
     mail_message,
     mail_message_meta,
     res_company,

@@ -16,4 +16,6 @@ from . import (
     test_quick_capture_report,
     test_whatsapp_reply,
     test_whatsapp_shapes,
+    test_wa_echoes,
+    test_wa_templates,
 )

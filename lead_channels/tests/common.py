@@ -14,8 +14,9 @@ VERIFY_TOKEN = "verify-me"
 class GraphServer:
     """A small real HTTP server on 127.0.0.1 playing Meta's Graph API.
 
-    ``routes`` maps ``(method, path)`` to ``(status, json_body)`` or to
-    ``"hang"`` (the answer is held until the test ends: the client times out).
+    ``routes`` maps ``(method, path)`` to ``(status, json_body)``, to
+    ``"hang"`` (the answer is held until the test ends: the client times out)
+    or to a function of the request (its ``query``...) returning ``(status, json_body)``.
     """
 
     def __init__(self):
@@ -36,7 +37,7 @@ class GraphServer:
                 if route == "hang":
                     server.release.wait(30)  # Odoo raises client timeouts below 10 s to 10 s in tests
                     return
-                status, payload = route
+                status, payload = route(server.requests[-1]) if callable(route) else route
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -1,1 +1,1 @@
-from . import test_lead_nurture_whatsapp
+from . import test_conversation_sla, test_lead_nurture_whatsapp
