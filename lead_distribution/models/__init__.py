@@ -12,3 +12,4 @@ from . import lead_distribution_open_count
 from . import crm_lead
 from . import crm_lead_availability
 from . import crm_lead_routing
+from . import crm_lead_routing_note

@@ -99,7 +99,7 @@ class CrmLead(models.Model):
         # the company after the writes (crm recomputes it from team and owner)
         lead_company = dict(zip(routed._ids, routed._lead_distribution_ids("company_id")))
         self._lead_distribution_log_batch(decisions, kind, now, previous, lead_company)
-        self._lead_distribution_note_batch(decisions)
+        self._lead_distribution_note_batch(decisions, tracked=not creating)
         for d in decisions:
             leader = not d["user"] and d["team"].user_id
             if leader:
@@ -176,31 +176,6 @@ class CrmLead(models.Model):
             "date": now,
             "company_id": lead_company[d["lead"].id] or default_company,
         } for d in decisions])
-
-    @api.model
-    def _lead_distribution_note_batch(self, decisions):
-        """A one-line internal note per routed lead, through ``_message_log_batch``."""
-        # translated once per batch (a lookup per lead cost as much as the note)
-        routed_to = _("Routed to %(user)s by rule '%(rule)s': %(reason)s")
-        shared = _("Routed to %(user)s, shared in the sales team (no routing rule matched): %(reason)s")
-        nobody = _("nobody (waiting in %s)")
-        names = {}  # (kind, id) -> display text, read once per record
-        bodies = {}
-        for d in decisions:
-            user, rule = d["user"], d["rule"]
-            target_key = ("u", user.id) if user else ("t", d["team"].id)
-            if target_key not in names:
-                names[target_key] = user.name if user else nobody % d["team"].name
-            values = {"user": names[target_key], "reason": d["reason"]}
-            if rule:
-                if ("r", rule.id) not in names:
-                    names[("r", rule.id)] = rule.name
-                body = routed_to % dict(values, rule=names[("r", rule.id)])
-            else:
-                body = shared % values
-            bodies[d["lead"].id] = Markup("<p>%s</p>") % body
-        if bodies:
-            self.env["crm.lead"].sudo().browse(list(bodies))._message_log_batch(bodies=bodies)
 
     @api.model
     def _lead_distribution_notify_owners(self, decisions):
