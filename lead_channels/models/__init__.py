@@ -9,6 +9,7 @@ from . import (
     lead_channel_event,
     lead_channel_event_lanes,
     lead_channel_field_map,
+    lead_channel_shared_contact,
     mail_message,
     mail_message_meta,
     res_company,

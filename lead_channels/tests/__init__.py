@@ -16,4 +16,5 @@ from . import (
     test_quick_capture_report,
     test_whatsapp_reply,
     test_whatsapp_shapes,
+    test_whatsapp_shapes_webhook,
 )
