@@ -77,13 +77,13 @@ class LeadChannelCapture(models.AbstractModel):
     @api.model
     def _capture_whatsapp(self, event):
         data, phone = self._whatsapp_message(event)
+        if self._already_posted(event, data["wamid"]):
+            return
         if data["system"]:
             self._capture_whatsapp_system(event, data, phone)
             return
         if data["type"] == "reaction" and not data["text"]:
             event._finish("ignored", error=_("The customer removed a reaction: nothing to post."))
-            return
-        if self._already_posted(event, data["wamid"]):
             return
         reaction = data["type"] == "reaction"
         sent_at = _from_timestamp(data["timestamp"])
