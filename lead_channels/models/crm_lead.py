@@ -101,5 +101,6 @@ class CrmLead(models.Model):
             "message": _("%(count)s referral lead(s) ready, referred by %(customer)s: %(names)s",
                          count=len(created), customer=self.partner_id[:1].display_name or "",
                          names=", ".join(created.mapped("display_name"))),
-            "type": "success", "next": {"type": "ir.actions.act_window_close"},
+            # the form shows the new referral leads on the shared contacts at once
+            "type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"},
         }}
