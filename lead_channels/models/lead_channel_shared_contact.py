@@ -71,7 +71,9 @@ class LeadChannelSharedContact(models.Model):
             if not channel:
                 raise UserError(_("No Referral channel in %s: create one (CRM > Configuration > Channels, "
                                   "type Referral), then try again.", row.company_id.name))
-            row.referral_lead_id = row._capture_referral(channel)
+            lead = row._capture_referral(channel)
+            # sudo: salespeople only read these rows; the link mirrors the capture they just made
+            row.sudo().referral_lead_id = lead
         return todo
 
     def _capture_referral(self, channel):
