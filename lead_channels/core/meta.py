@@ -173,12 +173,31 @@ def _wa_text(message):
         return body.get("body") or ""
     if mtype == "contacts":
         shared = []
-        for card in _as_list(message.get("contacts")):
-            name = (card.get("name") or {}).get("formatted_name") or ""
-            phones = [p.get("phone") or p.get("wa_id") for p in _as_list(card.get("phones")) if isinstance(p, dict)]
-            shared.append(("%s (%s)" % (name, ", ".join(p for p in phones if p)) if any(phones) else name).strip())
+        for card in shared_contacts(message):
+            phones = [phone["phone"] for phone in card["phones"]]
+            shared.append(("%s (%s)" % (card["name"], ", ".join(phones)) if phones else card["name"]).strip())
         return "[contacts] %s" % ", ".join(s for s in shared if s)
     return "[%s]" % mtype
+
+
+def shared_contacts(message):
+    """The contact cards a customer shared (a ``contacts`` message), each as
+    ``{"name", "phones": [{"phone", "wa_id"}], "email"}``: the phone as the
+    customer's phone book wrote it, the ``wa_id`` when WhatsApp knows the
+    number."""
+    cards = []
+    for card in _as_list(message.get("contacts")):
+        if not isinstance(card, dict):
+            continue
+        name = card.get("name") if isinstance(card.get("name"), dict) else {}
+        full = name.get("formatted_name") or " ".join(
+            str(name[k]) for k in ("first_name", "last_name") if name.get(k)) or ""
+        phones = [{"phone": str(p.get("phone") or p.get("wa_id")), "wa_id": str(p["wa_id"]) if p.get("wa_id") else None}
+                  for p in _as_list(card.get("phones")) if isinstance(p, dict) and (p.get("phone") or p.get("wa_id"))]
+        emails = [str(e["email"]) for e in _as_list(card.get("emails")) if isinstance(e, dict) and e.get("email")]
+        if full or phones or emails:
+            cards.append({"name": str(full).strip(), "phones": phones, "email": emails[0] if emails else None})
+    return cards
 
 
 def _order_text(order):
@@ -225,9 +244,22 @@ def _errors_text(errors):
     return "; ".join(parts)
 
 
+def without_nul(data):
+    """``data`` with the NUL characters removed from its texts: JSON may carry
+    ``\u0000``, PostgreSQL text cannot, and a delivery that can never be
+    stored would fail on every retry."""
+    if isinstance(data, str):
+        return data.replace("\x00", "")
+    if isinstance(data, dict):
+        return {without_nul(key): without_nul(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [without_nul(value) for value in data]
+    return data
+
+
 def parse_whatsapp_message(payload):
     """Plain values of one stored WhatsApp message item."""
-    value, _entry = _first_change_value(payload)
+    value, _entry = _first_change_value(without_nul(payload))
     message = value["messages"][0]
     contact = (_as_list(value.get("contacts")) or [{}])[0]
     wa_id = contact.get("wa_id") or message.get("from")
@@ -248,6 +280,7 @@ def parse_whatsapp_message(payload):
         "timestamp": timestamp,
         "phone_number_id": (value.get("metadata") or {}).get("phone_number_id"),
         "system": system_change(message),
+        "shared_contacts": shared_contacts(message) if message.get("type") == "contacts" else [],
         "referral": {
             "ad_id": referral.get("source_id"),
             "source_type": referral.get("source_type"),
@@ -282,7 +315,7 @@ STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 def parse_whatsapp_status(payload):
-    value, _entry = _first_change_value(payload)
+    value, _entry = _first_change_value(without_nul(payload))
     status = value["statuses"][0]
     errors = _as_list(status.get("errors"))
     error = ""
@@ -325,14 +358,14 @@ def parse_whatsapp_echo(payload):
 
 
 def parse_leadgen(payload):
-    value, _entry = _first_change_value(payload)
+    value, _entry = _first_change_value(without_nul(payload))
     return {k: str(value[k]) for k in ("leadgen_id", "page_id", "form_id", "ad_id", "adgroup_id")
             if value.get(k) is not None}
 
 
 def parse_messaging(payload):
     """Messenger / Instagram DM item."""
-    entry = payload["entry"][0]
+    entry = without_nul(payload)["entry"][0]
     event = entry["messaging"][0]
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
     postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}

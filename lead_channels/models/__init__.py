@@ -11,6 +11,7 @@ from . import (
     lead_channel_field_map,
     lead_channel_wa_sync,
     lead_channel_wa_template,
+    lead_channel_shared_contact,
     mail_message,
     mail_message_meta,
     res_company,

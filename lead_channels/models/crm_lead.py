@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools.sql import create_index
+from odoo.exceptions import UserError
 
 from ..vocabulary import CHANNEL_ICONS
 
@@ -30,6 +31,17 @@ class CrmLead(models.Model):
                                           copy=False, help="Who referred this customer to us.")
     channel_event_count = fields.Integer(compute="_compute_channel_event_count", string="Deliveries")
     channel_icon = fields.Char(compute="_compute_channel_icon", help="Font Awesome icon of the channel.")
+    channel_shared_contact_ids = fields.One2many(
+        "lead.channel.shared.contact", "lead_id", string="Shared Contacts",
+        help="Contacts the customer shared on WhatsApp: referrals in the making.")
+    channel_referrals_pending = fields.Boolean(
+        compute="_compute_channel_referrals_pending", string="Referrals to Create")
+
+    @api.depends("channel_shared_contact_ids.referral_lead_id")
+    def _compute_channel_referrals_pending(self):
+        for lead in self:
+            lead.channel_referrals_pending = any(
+                not row.referral_lead_id for row in lead.channel_shared_contact_ids)
 
     def init(self):
         super().init()
@@ -85,3 +97,20 @@ class CrmLead(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("lead_channels.lead_channel_event_action")
         action["domain"] = [("lead_id", "in", self.ids)]
         return action
+
+    def action_create_referral_leads(self):
+        """One click: a referral lead for each contact the customer shared on
+        WhatsApp (Referral medium, referred by this customer), never twice."""
+        rows = self.channel_shared_contact_ids.filtered(lambda row: not row.referral_lead_id)
+        if not rows:
+            raise UserError(_("No contact shared by this customer is waiting for a referral lead: "
+                              "the contacts a customer shares on WhatsApp appear here."))
+        created = rows._create_referral_leads().referral_lead_id
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "title": _("Referral leads"),
+            "message": _("%(count)s referral lead(s) ready, referred by %(customer)s: %(names)s",
+                         count=len(created), customer=self.partner_id[:1].display_name or "",
+                         names=", ".join(created.mapped("display_name"))),
+            # the form shows the new referral leads on the shared contacts at once
+            "type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+        }}

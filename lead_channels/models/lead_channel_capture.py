@@ -77,26 +77,61 @@ class LeadChannelCapture(models.AbstractModel):
     @api.model
     def _capture_whatsapp(self, event):
         data, phone = self._whatsapp_message(event)
+        if self._already_posted(event, data["wamid"]):
+            return
         if data["system"]:
             self._capture_whatsapp_system(event, data, phone)
             return
         if data["type"] == "reaction" and not data["text"]:
             event._finish("ignored", error=_("The customer removed a reaction: nothing to post."))
             return
+        reaction = data["type"] == "reaction"
         sent_at = _from_timestamp(data["timestamp"])
-        # a reaction is shown, but it is not one more message from the customer
+        # a reaction is shown, but it is no message from the customer: not counted,
+        # no reply due, no response clock or follow-up stopped (a notice, not a comment)
         message = {"body": data["text"], "date": sent_at, "wa_message_id": data["wamid"],
-                   "count": data["type"] != "reaction"}
+                   "count": not reaction, "notice": reaction}
         prepared = (self.env.context.get("lead_channels_prepared") or {}).get(event.id)
         if prepared:  # lead created with the chunk's other new contacts (_prepare_new_contacts)
             lead = self.env["crm.lead"].sudo().browse(prepared[0])
+            partner = self.env["res.partner"].sudo().browse(prepared[1])
             if message["body"]:
-                self._post_inbound(event, lead, self.env["res.partner"].sudo().browse(prepared[1]), message)
+                self._post_inbound(event, lead, partner, message)
+        elif reaction:  # a reaction answers one of our messages: it opens no lead
+            lead, _match = self._find_open_lead(event, phone, data["contact_ref"], None)
+            if not lead:
+                event._finish("ignored", error=_("The customer reacted to an earlier message, but has no open "
+                                                 "lead: nothing to post."))
+                return
+            self._post_inbound(event, lead, lead.partner_id, message)
         else:
             contact = {"name": data["name"], "phone": phone, "contact_ref": data["contact_ref"]}
             lead = self._ingest(event, contact, message, self._referral_values(event, data["referral"]),
                                 wa_inbound_at=sent_at)
+        if data["shared_contacts"]:
+            self.env["lead.channel.shared.contact"].sudo()._store_shared(
+                lead, lead.partner_id, data["shared_contacts"], data["wamid"], event.channel_id)
         event._finish("done", lead)
+
+    @api.model
+    def _already_posted(self, event, wamid):
+        """Whether this WhatsApp message is already in a lead's chatter (the
+        same wamid, from another event: a retry after its content was kept, a
+        second channel of the same number). The event is then done, linked
+        to that message: content is never posted twice."""
+        if not wamid:
+            return False
+        posts = self.env.context.get("lead_channels_posts") or []
+        if any(post[2].get("wa_message_id") == wamid for post in posts):
+            event._finish("ignored", error=_("This WhatsApp message came twice in one batch: posted once."))
+            return True
+        posted = self.env["mail.message"].sudo().search(
+            [("wa_message_id", "=", wamid), ("wa_state", "=", "received"), ("model", "=", "crm.lead")], limit=1)
+        if not posted:
+            return False
+        event.posted_message_id = posted
+        event._finish("done", self.env["crm.lead"].browse(posted.res_id))
+        return True
 
     @api.model
     def _capture_whatsapp_system(self, event, data, phone):
@@ -144,8 +179,12 @@ class LeadChannelCapture(models.AbstractModel):
             return
         if meta.status_moves_forward(message.wa_state, data["status"]):
             message.write({"wa_state": data["status"], "wa_error": data["error"] or False})
+            reason = _("Delivery status of a message sent from Odoo: %s.", data["status"])
+        else:  # statuses arrive out of order
+            reason = _("Delivery status %(new)s of a message sent from Odoo came after %(current)s: "
+                       "kept %(current)s.", new=data["status"], current=message.wa_state)
         lead = self.env["crm.lead"].browse(message.res_id) if message.model == "crm.lead" else None
-        event._finish("ignored", lead)
+        event._finish("ignored", lead, error=reason)
 
     # ------------------------------------------------------------------
     # Lead Ads, Messenger / Instagram
@@ -406,8 +445,9 @@ class LeadChannelCapture(models.AbstractModel):
         ``_post_inbound_batch`` creates the chunk's messages together.
         """
         body = Markup("<br/>").join(escape(line) for line in str(message["body"]).split("\n"))
-        values = {"author_id": partner.id, "message_type": "comment",
-                  "subtype_xmlid": "mail.mt_comment", "body": body}
+        notice = message.get("notice")
+        values = {"author_id": partner.id, "message_type": "notification" if notice else "comment",
+                  "subtype_xmlid": "mail.mt_note" if notice else "mail.mt_comment", "body": body}
         if message.get("subject"):
             values["subject"] = message["subject"]
         if message.get("date"):

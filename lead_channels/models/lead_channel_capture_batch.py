@@ -45,7 +45,7 @@ class LeadChannelCapture(models.AbstractModel):
                 data, phone = self._whatsapp_message(event)
             except Exception:  # noqa: BLE001 - fails in its own processing
                 continue
-            if data["system"] or (data["type"] == "reaction" and not data["text"]):
+            if data["system"] or data["type"] == "reaction":
                 continue  # opens no lead: the normal path says why
             ref = data["contact_ref"]
             keys = {(key, event.company_id.id) for key in contact_keys(phone, ref, None)}
@@ -238,7 +238,8 @@ class LeadChannelCapture(models.AbstractModel):
         alias_domains = leads._mail_get_alias_domains(default_company=self.env.company)
         companies = leads._mail_get_companies(default=self.env.company)
         reply_to = leads._notify_get_reply_to(default=False)
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        subtype_ids = {xmlid: self.env["ir.model.data"]._xmlid_to_res_id(xmlid)
+                       for xmlid in ("mail.mt_comment", "mail.mt_note")}
         # flat threads: every message hangs under the lead's first message
         first_messages = self.env["mail.message"].sudo()._read_group(
             [("model", "=", "crm.lead"), ("res_id", "in", leads.ids),
@@ -247,7 +248,7 @@ class LeadChannelCapture(models.AbstractModel):
         values_list = []
         for _event_id, lead_id, post in posts:
             values = dict(post)
-            values.pop("subtype_xmlid")
+            subtype_id = subtype_ids[values.pop("subtype_xmlid")]
             author_id = values["author_id"]
             values.update({
                 "model": "crm.lead", "res_id": lead_id, "subtype_id": subtype_id,

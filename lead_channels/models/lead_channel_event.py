@@ -251,9 +251,15 @@ class LeadChannelEvent(models.Model):
         return True
 
     def _mark_failed(self, exc):
-        attempts = self.attempts + 1
+        """Record a failure, to be retried later. An event whose content is
+        on the lead (its message committed before the failure) is not
+        failed: its retry could only post the content twice."""
         message = exc.args[0] if isinstance(exc, UserError) and exc.args else "%s: %s" % (
             exc.__class__.__name__, exc)
+        if self.posted_message_id.exists():
+            self._finish("done", error=_("Posted on the lead; then: %s", message))
+            return
+        attempts = self.attempts + 1
         nxt = fields.Datetime.now() + timedelta(seconds=backoff.retry_delay(attempts)) \
             if backoff.should_retry(attempts) else False
         self.write({"state": "failed", "attempts": attempts, "error": message, "next_attempt_at": nxt})

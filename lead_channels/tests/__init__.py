@@ -18,4 +18,5 @@ from . import (
     test_whatsapp_shapes,
     test_wa_echoes,
     test_wa_templates,
+    test_whatsapp_shapes_webhook,
 )

@@ -292,3 +292,46 @@ def test_value_errors_are_readable():
     assert kind == meta.UNKNOWN
     assert meta.delivery_errors(payload) == "Something went wrong - Media download failed"
     assert meta.delivery_errors({"entry": []}) == ""
+
+
+SHAPES = pathlib.Path(__file__).resolve().parents[2] / "lead_channels" / "tests" / "data" / "whatsapp_shapes"
+
+
+@pytest.mark.parametrize("path", sorted(SHAPES.glob("*.json")), ids=lambda p: p.stem)
+def test_every_fixture_shape_splits_into_one_readable_item(path):
+    items = meta.split_delivery(meta.load_body(path.read_bytes()))
+    assert len(items) == 1
+    kind, external_id, payload = items[0]
+    assert external_id
+    if kind == meta.WA_MESSAGE:
+        data = meta.parse_whatsapp_message(payload)
+        assert data["contact_ref"] and data["wamid"] == external_id
+        assert data["text"] or data["type"] == "reaction"  # a removed reaction says nothing
+    elif kind == meta.WA_STATUS:
+        assert meta.parse_whatsapp_status(payload)["status"] == "read"
+    else:
+        assert meta.delivery_errors(payload).startswith("Something went wrong")
+
+
+def test_shared_contacts_keep_names_phones_and_email():
+    data = meta.parse_whatsapp_message(meta.split_delivery(meta.load_body(
+        (SHAPES / "contacts.json").read_bytes()))[0][2])
+    assert data["shared_contacts"] == [
+        {"name": "Lim Wei Ming", "phones": [{"phone": "+60 12-888 7766", "wa_id": "60128887766"}],
+         "email": "weiming.lim@example.com"},
+        {"name": "Priya Nair", "phones": [{"phone": "+60 17-222 3344", "wa_id": None}], "email": None}]
+    cards = meta.shared_contacts({"contacts": [
+        {"name": {"first_name": "Wei Ming", "last_name": "Lim"}}, "junk", {"phones": [{"wa_id": "60128887766"}]},
+        {"name": {}}]})
+    assert cards == [{"name": "Wei Ming Lim", "phones": [], "email": None},
+                     {"name": "", "phones": [{"phone": "60128887766", "wa_id": "60128887766"}], "email": None}]
+
+
+def test_nul_characters_are_dropped():
+    message, contact = {"from": "60123456789", "id": "wamid.N", "type": "text",
+                        "text": {"body": "Harga\x00 unit?"}}, {"profile": {"name": "Ah\x00mad"}, "wa_id": "60123456789"}
+    data = {"object": "whatsapp_business_account", "entry": [{"id": "W", "changes": [{"field": "messages", "value": {
+        "messages": [message], "contacts": [contact]}}]}]}
+    parsed = meta.parse_whatsapp_message(meta.split_delivery(data)[0][2])
+    assert (parsed["text"], parsed["name"]) == ("Harga unit?", "Ahmad")
+    assert meta.without_nul({"a\x00": ["x\x00", 1, None]}) == {"a": ["x", 1, None]}
