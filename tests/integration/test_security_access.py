@@ -121,6 +121,16 @@ class TestAccessMatrix(SecurityCase):
             self.env[name].with_user(self.admin).search([], limit=1)
 
 
+    def test_shared_contact_cards_follow_their_lead(self):
+        Lead = self.env["crm.lead"]
+        mine = Lead.create({"name": "Own lead", "user_id": self.own.id})
+        theirs = Lead.create({"name": "Mate's lead", "user_id": self.mate.id})
+        Card = self.env["lead.channel.shared.contact"]
+        cards = Card.create([{"lead_id": lead.id, "name": "Friend", "phone": "+60123000%03d" % i,
+                              "key": "+60123000%03d" % i} for i, lead in enumerate(mine | theirs)])
+        self.assertEqual(Card.with_user(self.own).search([("id", "in", cards.ids)]).lead_id, mine)
+        self.assertEqual(Card.with_user(self.all_docs).search([("id", "in", cards.ids)]), cards)
+
 class TestChannelSecrets(SecurityCase):
 
     @classmethod
