@@ -55,16 +55,18 @@ class MailTemplate(models.Model):
         results = {}
         for template, ids in groups.values():
             ids = list(ids)
+            # each record's body in a <div>, as Odoo wraps it for one record
             source = ('<t t-foreach="lead_nurture_records" t-as="object">'
-                      '<t t-out="lead_nurture_separator"/>%s</t>' % template.body_html)
+                      '<t t-out="lead_nurture_separator"/><div>%s</div></t>' % template.body_html)
             output = template._render_template(
                 source, model, ids[:1], engine="qweb",
                 add_context={"lead_nurture_records": template.env[model].browse(ids),
                              "lead_nurture_separator": separator},
                 options=field_options)[ids[0]]
             parts = str(output).split(separator)
-            if len(parts) != len(ids) + 1 or parts[0].strip():
+            if len(parts) != len(ids) + 1 or parts[0].strip() or not all(
+                    part.startswith("<div>") and part.endswith("</div>") for part in parts[1:]):
                 return None
             wrap = Markup if isinstance(output, Markup) else str
-            results.update(zip(ids, (wrap(part) for part in parts[1:])))
+            results.update(zip(ids, (wrap(part[5:-6]) for part in parts[1:])))
         return results
