@@ -14,6 +14,7 @@ ACCESS_TOKEN = "soak-access-token-fedcba9876543210"
 AGENT_PASSWORD = "soak-agent-password"
 WEIGHTS = (1.0, 2.0, 3.0)
 NURTURE_SUMMARY = "Soak nurture touch"
+MIN_AGENT_ACTIONS = 12
 
 
 class RpcError(Exception):
@@ -96,14 +97,17 @@ def configure(rpc, graph_url):
 def agent(servers, db, login, channel_ids, ledger, until, budget, stop):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
-    actions at most, until the clients are done (``stop``) or ``until``.
+    actions at most, until the clients are done (``stop``; after
+    MIN_AGENT_ACTIONS at least) or ``until``.
     Like the clients, a closed loop: the next action when the last one is
     answered, no timer."""
     rng = random.Random()
     rpcs = {}
     stages = None
-    for _action in range(budget):
-        if stop.is_set() or time.time() >= until:
+    for done in range(budget):
+        # a few actions at least, so that a short load still answers (and
+        # thereby enrols in nurture) some leads
+        if (stop.is_set() and done >= MIN_AGENT_ACTIONS) or time.time() >= until:
             break
         server = rng.choice(servers)
         start, action, error = time.time(), "login", None

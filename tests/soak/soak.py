@@ -87,12 +87,12 @@ def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, 
         log("fault: pg_ctl restart -m fast")
         cluster.restart()
         faults.add("postgres restart", began, time.time() + 3)
-        at(0.62)
+        at(0.55)
         began = time.time()
         victim = servers[1]
         log("fault: SIGKILL to Odoo server %s" % victim.name)
         victim.kill()
-        at(0.70)
+        # started again at once: its start-up is the window the load meets it down
         victim.start()
         victim.wait_ready()
         warm(victim, token)
