@@ -223,12 +223,10 @@ def main(argv=None):
         for server in servers:
             warm(server, setup["channels"]["whatsapp"]["token"])
         ledger, faults, graph_down = Ledger(), Faults(), threading.Event()
-        load_start = time.time()
-        budget = args.requests
+        load_start, budget = time.time(), args.requests
         log("load: %d clients x %d requests, %d agents" % (args.clients, budget, args.agents))
-        token = setup["channels"]["whatsapp"]["token"]
         fault_thread = schedule_faults(args.clients * budget, ledger, cluster, servers, graph, faults,
-                                       graph_down, token)
+                                       graph_down, setup["channels"]["whatsapp"]["token"])
         run_load(args, budget, servers, setup, ledger, graph_down, db)
         load_seconds = time.time() - load_start
         fault_thread.join(timeout=240)
