@@ -13,6 +13,8 @@ SLA_STATUS = [
 OPEN_CLOCK = ("running", "warning")
 # clocks waiting for the first response
 NO_RESPONSE_YET = ("running", "warning", "breached")
+# clocks whose owner got a "First response due" warning activity
+WARNED = ("warning", "breached")
 # clocks stopped by a first response (on time or not)
 ANSWERED = ("met", "late")
 

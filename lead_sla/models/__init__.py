@@ -13,3 +13,4 @@ from . import lead_nurture_sequence
 from . import lead_nurture_step
 from . import lead_nurture_log
 from . import crm_lead_nurture
+from . import mail_template

@@ -2,6 +2,7 @@
 warning and deadline in the policy's working time, and the labels users read."""
 import logging
 from datetime import datetime, time, timedelta
+from functools import partial
 
 import pytz
 
@@ -21,6 +22,7 @@ CALENDAR_HORIZON_DAYS = (14, 62)
 # (the first horizon from any time of the day): starting a clock on a
 # calendar then costs no query.
 CACHED_DAYS = CALENDAR_HORIZON_DAYS[0] + 1
+SWEEP_CRON = "lead_sla.ir_cron_lead_sla_sweep"
 CLOCK_FIELDS = ("sla_policy_id", "sla_user_id", "sla_start", "sla_warn_at", "sla_deadline",
                 "sla_status")
 
@@ -253,30 +255,46 @@ class CrmLead(models.Model):
 
     @api.model
     def _lead_sla_schedule(self, when):
-        """Wake the sweep at ``when``; the trigger is created at commit so an
-        assignment costs no query now (and a rolled back one costs nothing)."""
-        data = self.env.cr.precommit.data
-        pending = data.get("lead_sla.next_due")
-        if pending is None:
-            self.env.cr.precommit.add(self._lead_sla_flush_schedule)
-        if pending is None or when < pending:
-            data["lead_sla.next_due"] = when
-
-    def _lead_sla_flush_schedule(self):
-        when = self.env.cr.precommit.data.pop("lead_sla.next_due", None)
-        if when:
-            self._lead_sla_trigger_sweep(when)
+        """Wake the sweep at ``when`` (the trigger is created at commit)."""
+        self._lead_sla_cron_at_commit(SWEEP_CRON, when)
 
     @api.model
     def _lead_sla_trigger_sweep(self, when):
-        """Trigger the sweep at ``when`` unless a trigger already wakes it
-        between now and then (one pending trigger per due moment, not one per
-        assignment or per sweep)."""
-        cron = self.env.ref("lead_sla.ir_cron_lead_sla_sweep", raise_if_not_found=False)
+        self._lead_sla_cron_trigger(SWEEP_CRON, when)
+
+    # ------------------------------------------------------------------
+    # Waking a cron at a due moment (shared by the sweep and nurture)
+    # ------------------------------------------------------------------
+    @api.model
+    def _lead_sla_cron_at_commit(self, cron_xmlid, when):
+        """Wake the cron ``cron_xmlid`` at ``when``. The trigger is created
+        at commit, once per transaction and cron for the earliest moment
+        asked: an assignment or an enrolment costs no query now, and a rolled
+        back one costs nothing."""
+        data = self.env.cr.precommit.data
+        key = "lead_sla.cron_at_commit:%s" % cron_xmlid
+        pending = data.get(key)
+        if pending is None:
+            self.env.cr.precommit.add(partial(self._lead_sla_cron_flush, cron_xmlid))
+        if pending is None or when < pending:
+            data[key] = when
+
+    def _lead_sla_cron_flush(self, cron_xmlid):
+        when = self.env.cr.precommit.data.pop("lead_sla.cron_at_commit:%s" % cron_xmlid, None)
+        if when:
+            self._lead_sla_cron_trigger(cron_xmlid, when)
+
+    @api.model
+    def _lead_sla_cron_trigger(self, cron_xmlid, when):
+        """Trigger the cron at ``when`` unless a pending trigger already wakes
+        it between now and then (one pending trigger per due moment, not one
+        per assignment or per run; a trigger due now is consumed by the
+        running cron, which reschedules itself)."""
+        cron = self.env.ref(cron_xmlid, raise_if_not_found=False)
         if not cron:
             return
         now = fields.Datetime.now()
-        # sudo: any user's assignment schedules the system's sweep
+        # sudo: any user's action schedules the system's cron
         pending = self.env["ir.cron.trigger"].sudo().search_count([
             ("cron_id", "=", cron.id), ("call_at", ">", now), ("call_at", "<=", when)], limit=1)
         if not pending:

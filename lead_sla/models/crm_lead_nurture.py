@@ -15,6 +15,7 @@ NURTURE_STATES = [("running", "Running"), ("stopped", "Stopped"), ("done", "Done
 # Writes that may record a first response, win, lose or restore a lead.
 NURTURE_WATCHED = frozenset(("sla_first_response_date", "stage_id", "probability", "active"))
 INBOUND_TYPES = ("email", "comment", "sms", "whatsapp")
+NURTURE_CRON = "lead_sla.ir_cron_nurture"
 
 
 class CrmLead(models.Model):
@@ -409,8 +410,10 @@ class CrmLead(models.Model):
 
     def _lead_nurture_mass_mail(self, template, owner):
         author = owner.partner_id or self.env.company.partner_id
+        # lead_nurture_batch_render: the body is rendered for the batch at once
+        # (see mail.template._lead_nurture_render_body_batch)
         composer = self.env["mail.compose.message"].with_context(
-            mail_notify_force_send=False).create({
+            mail_notify_force_send=False, lead_nurture_batch_render=True).create({
                 "composition_mode": "mass_mail", "model": "crm.lead",
                 "res_ids": repr(self.ids), "template_id": template.id,
                 "author_id": author.id, "force_send": False,
@@ -466,28 +469,9 @@ class CrmLead(models.Model):
 
     @api.model
     def _lead_nurture_schedule(self, when):
-        """Wake the cron at ``when``, once per transaction (at commit)."""
-        data = self.env.cr.precommit.data
-        pending = data.get("lead_sla.nurture_next_due")
-        if pending is None:
-            self.env.cr.precommit.add(self._lead_nurture_flush_schedule)
-        if pending is None or when < pending:
-            data["lead_sla.nurture_next_due"] = when
-
-    def _lead_nurture_flush_schedule(self):
-        when = self.env.cr.precommit.data.pop("lead_sla.nurture_next_due", None)
-        if when:
-            self._lead_nurture_trigger(when)
+        """Wake the cron at ``when`` (the trigger is created at commit)."""
+        self._lead_sla_cron_at_commit(NURTURE_CRON, when)
 
     @api.model
     def _lead_nurture_trigger(self, when):
-        """Trigger the cron at ``when`` unless a later trigger wakes it before
-        (one due now is consumed by the running cron)."""
-        cron = self.env.ref("lead_sla.ir_cron_nurture", raise_if_not_found=False)
-        if not cron:
-            return
-        now = fields.Datetime.now()
-        pending = self.env["ir.cron.trigger"].sudo().search_count([
-            ("cron_id", "=", cron.id), ("call_at", ">", now), ("call_at", "<=", when)], limit=1)
-        if not pending:
-            cron.sudo()._trigger(at=max(when, now))
+        self._lead_sla_cron_trigger(NURTURE_CRON, when)

@@ -90,7 +90,7 @@ class CrmLead(models.Model):
     @api.model
     def _lead_sla_followup_domain(self):
         return self._lead_open_domain() + [
-            ("user_id", "!=", False), ("activity_ids", "=", False),
+            ("user_id", "!=", False), ("activity_ids", "not any", []),
             "|", ("sla_first_response_date", "!=", False),
             ("sla_policy_id.nurture_days", ">", 0)]
 

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 
 from ..core.clock import answered_status
 from ..core.settings import DEFAULT_CADENCE, DEFAULT_NOTE_MIN_LENGTH, SettingError, parse_cadence
-from ..vocabulary import NO_RESPONSE_YET, OPEN_CLOCK
+from ..vocabulary import NO_RESPONSE_YET, OPEN_CLOCK, WARNED
 
 # The only fields a first-response event writes with elevated rights: the
 # event itself (a message, an activity, a stage move) passed its own checks.
@@ -63,11 +63,17 @@ class CrmLead(models.Model):
                 elif closing and lead.sla_status in OPEN_CLOCK:
                     extra = (("sla_status", "none"),)
             groups.setdefault(tuple(extra), []).append(lead.id)
+        warned = self.filtered(lambda l: l.sla_status in WARNED)
         if len(groups) == 1:
-            return super().write(dict(vals, **dict(next(iter(groups)))))
-        for extra, ids in groups.items():
-            super(CrmLead, self.browse(ids)).write(dict(vals, **dict(extra)))
-        return True
+            result = super().write(dict(vals, **dict(next(iter(groups)))))
+        else:
+            for extra, ids in groups.items():
+                super(CrmLead, self.browse(ids)).write(dict(vals, **dict(extra)))
+            result = True
+        # archiving already removes every activity (mail.activity.mixin)
+        warned.filtered(lambda l: l.active and (
+            l.sla_first_response_date or (l.probability or 0) >= 100))._lead_sla_close_warnings()
+        return result
 
     def _lead_sla_met_vals(self, now, kind):
         """Values recording a first response on this lead (a tuple of items):
@@ -95,10 +101,13 @@ class CrmLead(models.Model):
         """
         now = now or self._lead_sla_now()
         groups = {}
+        warned = []
         for lead in self:
             extra = lead._lead_sla_met_vals(now, kind)
             if extra:
                 groups.setdefault(extra, []).append(lead.id)
+                if lead.sla_status in WARNED:
+                    warned.append(lead.id)
         for extra, ids in groups.items():
             vals = dict(extra)
             if not set(vals) <= FIRST_RESPONSE_FIELDS:
@@ -106,7 +115,37 @@ class CrmLead(models.Model):
             leads = self.browse(ids)
             # sudo: see the docstring; the values are the first-response fields only
             (leads if as_user else leads.sudo()).write(vals)
+        self.browse(warned)._lead_sla_close_warnings()
         return self.browse([i for ids in groups.values() for i in ids])
+
+    def _lead_sla_close_warnings(self):
+        """Remove the sweep's "First response due" activities of these leads
+        (answered or won: the warning is moot). One search and one unlink for
+        the batch; callers pass only leads that were warned, so an ordinary
+        answer costs no query."""
+        if not self:
+            return
+        # sudo: the warnings are the system's, whoever answers the lead
+        self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "crm.lead"), ("res_id", "in", self.ids),
+            ("lead_sla_warning", "=", True)]).unlink()
+
+    @api.model
+    def _lead_sla_migrate_warnings(self):
+        """Existing databases (runs on install and update, idempotent): flag
+        the warnings planned before they carried the flag, then remove those
+        of leads answered or won since."""
+        # sudo: a data migration over every owner's activities and leads
+        Activity = self.env["mail.activity"].sudo()
+        Activity.search([
+            ("res_model", "=", "crm.lead"), ("lead_sla_warning", "=", False),
+            "|", ("summary", "=like", "First response due within %"),
+            ("summary", "=like", "Respons pertama perlu dalam masa %"),
+        ]).write({"lead_sla_warning": True})
+        moot = self.sudo().with_context(active_test=False)._search([
+            "|", ("sla_first_response_date", "!=", False), ("probability", ">=", 100)])
+        Activity.search([("res_model", "=", "crm.lead"), ("lead_sla_warning", "=", True),
+                         ("res_id", "in", moot)]).unlink()
 
     def _lead_distribution_is_answered(self):
         """lead_distribution does not re-route answered leads."""

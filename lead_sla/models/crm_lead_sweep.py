@@ -109,6 +109,7 @@ class CrmLead(models.Model):
                 "note": text,
                 "date_deadline": fields.Date.context_today(lead, now),
                 "user_id": lead.user_id.id,
+                "lead_sla_warning": True,
             })
             by_owner.setdefault(lead.user_id, []).append((lead, text))
         if activity_vals:

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 NURTURE_STOP_REASONS = [
     ("replied", "Replied"),
@@ -53,13 +54,33 @@ class LeadNurtureLog(models.Model):
 
     @api.model
     def _lead_nurture_log(self, leads, kind, **values):
-        """One row per lead, for the lead's current enrolment."""
+        """One row per lead, for the lead's current enrolment, in one INSERT.
+        ``values``: step_id (default: the lead's next step), stop_reason,
+        error, attempt, date. Returns the rows, in the order of ``leads``."""
+        if not leads:
+            return self.browse()
         now = fields.Datetime.now()
-        return self.sudo().create([dict(
-            lead_id=lead.id, kind=kind, date=values.get("date") or now,
-            enrolment_id=lead.nurture_enrolment_id.id,
-            sequence_id=lead.nurture_sequence_id.id,
-            step_id=values.get("step_id", lead.nurture_step_id.id),
-            company_id=lead.company_id.id,
-            **{k: v for k, v in values.items() if k not in ("date", "step_id")},
-        ) for lead in leads])
+        step_id = values.get("step_id")
+        rows = [(lead.id, lead.nurture_enrolment_id.id or None, lead.nurture_sequence_id.id,
+                 (lead.nurture_step_id.id if step_id is None else step_id) or None,
+                 lead.company_id.id or None) for lead in leads]
+        columns = list(zip(*rows))
+        self.flush_model()
+        # SQL: the cron logs a whole batch; one INSERT ... unnest into our own table
+        self.env.cr.execute(SQL("""
+            INSERT INTO lead_nurture_log (lead_id, enrolment_id, sequence_id, step_id, company_id,
+                                          kind, stop_reason, error, attempt, date,
+                                          create_uid, create_date, write_uid, write_date)
+            SELECT t.lead_id, t.enrolment_id, t.sequence_id, t.step_id, t.company_id,
+                   %(kind)s, %(reason)s, %(error)s, %(attempt)s, %(date)s,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(leads)s::int[], %(enrolments)s::int[], %(sequences)s::int[],
+                          %(steps)s::int[], %(companies)s::int[])
+                   AS t(lead_id, enrolment_id, sequence_id, step_id, company_id)
+            RETURNING lead_id, id""",
+            kind=kind, reason=values.get("stop_reason") or None, error=values.get("error"),
+            attempt=values.get("attempt") or 0, date=values.get("date") or now,
+            uid=self.env.uid, now=now, leads=list(columns[0]), enrolments=list(columns[1]),
+            sequences=list(columns[2]), steps=list(columns[3]), companies=list(columns[4])))
+        by_lead = dict(self.env.cr.fetchall())
+        return self.browse([by_lead[lead.id] for lead in leads])

@@ -1,10 +1,15 @@
-from odoo import models
+from odoo import fields, models
 
 CALL_MEETING_XMLIDS = ("mail.mail_activity_data_call", "mail.mail_activity_data_meeting")
 
 
 class MailActivity(models.Model):
     _inherit = "mail.activity"
+
+    lead_sla_warning = fields.Boolean(
+        string="SLA Warning", readonly=True, copy=False,
+        help="Planned by the response SLA sweep; removed when the lead is answered, won, "
+             "lost or archived.")
 
     def _action_done(self, feedback=False, attachment_ids=None):
         # Collect before super(): done activities are deleted.

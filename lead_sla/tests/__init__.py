@@ -10,3 +10,5 @@ from . import test_lead_sla_structure
 from . import test_lead_nurture
 from . import test_lead_nurture_concurrency
 from . import test_lead_sla_followup_scale
+from . import test_lead_sla_warnings
+from . import test_lead_nurture_batch

@@ -91,6 +91,46 @@ class TestLeadNurtureConcurrentCrons(TransactionCase):
             cr.execute("SELECT nurture_state FROM crm_lead WHERE id = %s", [self.ids["lead"]])
             self.assertEqual(cr.fetchone()[0], "done")
 
+    def test_two_workers_share_a_batch(self):
+        """Two cron workers at once on several due leads: each takes its own
+        leads (SKIP LOCKED), every lead gets its step once."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            lead = env["crm.lead"].browse(self.ids["lead"])
+            more = env["crm.lead"].create([{
+                "name": NAME, "type": "opportunity", "partner_id": self.ids["partner"],
+                "user_id": lead.user_id.id} for _i in range(3)])
+            more._lead_sla_first_response("contacted")
+            self.assertEqual(set(more.mapped("nurture_state")), {"running"})
+            self.ids["more"] = more.ids
+            due = max(more.mapped("nurture_next_date") + [self.due])
+        self.addCleanup(self._cleanup_more)
+        now = due + timedelta(minutes=1)
+        all_ids = sorted([self.ids["lead"]] + self.ids["more"])
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            sent1, failed1 = env1["crm.lead"]._lead_nurture_run(now=now, batch_size=2)
+            sent2, failed2 = env2["crm.lead"]._lead_nurture_run(now=now, batch_size=4)
+            self.assertFalse(failed1 | failed2)
+            self.assertEqual(len(sent1), 2)
+            self.assertFalse(set(sent1.ids) & set(sent2.ids), "a lead taken by both workers")
+            self.assertEqual(sorted(sent1.ids + sent2.ids), all_ids)
+            cr1.commit()
+            cr2.commit()
+        with self.registry.cursor() as cr:
+            cr.execute("""SELECT res_id, count(*) FROM mail_message
+                           WHERE model = 'crm.lead' AND res_id = ANY(%s)
+                             AND subject = 'Concurrent nurture step' GROUP BY res_id""", [all_ids])
+            self.assertEqual(dict(cr.fetchall()), dict.fromkeys(all_ids, 1))
+
+    def _cleanup_more(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["mail.mail"].search([("model", "=", "crm.lead"),
+                                     ("res_id", "in", self.ids["more"])]).unlink()
+            env["crm.lead"].browse(self.ids["more"]).unlink()
+
     def test_claim_is_the_idempotency_key(self):
         """Even a worker that read the lead as due before the other committed
         cannot insert a second 'sent' row for the step."""

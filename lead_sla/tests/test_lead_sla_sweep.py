@@ -107,7 +107,8 @@ class TestLeadSlaSweep(LeadSlaCase):
             self.env.cr.precommit.run()  # what the commit runs
         triggers = Trigger.search([("cron_id", "=", cron.id)])
         self.assertIn(later + timedelta(minutes=3), triggers.mapped("call_at"))
-        self.assertNotIn("lead_sla.next_due", self.env.cr.precommit.data)
+        self.assertNotIn("lead_sla.cron_at_commit:lead_sla.ir_cron_lead_sla_sweep",
+                         self.env.cr.precommit.data)
         # a later clock needs no new trigger: the pending one wakes the sweep
         # first, and the sweep reschedules itself
         count = len(triggers)

@@ -193,7 +193,9 @@ def profile_run(registry, n_due):
     profiler.enable()
     timed_run(registry, n_due, 1)
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(70)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def inner(conf_path, db, n_leads, n_due, repeat, profile=False):

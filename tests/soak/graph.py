@@ -8,7 +8,6 @@ the id, so any server retrieving the same lead gets the same answers). Its
 """
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -97,11 +96,3 @@ class GraphServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
-
-    def fail_for(self, seconds_500, seconds_timeout):
-        """Answer 500s, then time out, then recover (runs in the caller's thread)."""
-        self.mode = "500"
-        time.sleep(seconds_500)
-        self.mode = "timeout"
-        time.sleep(seconds_timeout)
-        self.mode = "ok"

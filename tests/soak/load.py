@@ -40,11 +40,15 @@ class Delivery:
 class Ledger:
     def __init__(self):
         self.lock = threading.Lock()
+        # notified at every answer and at the end of the load: the fault
+        # schedule waits for the load's progress, not for the clock
+        self.progress = threading.Condition(self.lock)
+        self.finished = False
         self.attempts = []  # (start, server, kind, status, seconds, duplicate)
         self.deliveries = []
         self.accepted = []
         self.retry = []  # (not before, delivery)
-        self.agent = []  # (start, server, action, ok, error)
+        self.agent = []  # (start, server, action, ok, error, end)
 
     def record(self, start, server, delivery, status, seconds, duplicate):
         with self.lock:
@@ -57,14 +61,30 @@ class Ledger:
                 delivery.failures += 1
                 delay = min(10.0, 0.5 * 2 ** min(delivery.failures, 5))
                 self.retry.append((time.time() + delay, delivery))
+            self.progress.notify_all()
 
-    def due_retry(self):
+    def wait_for_requests(self, count):
+        """Block until ``count`` requests were answered or the load ended."""
+        with self.progress:
+            self.progress.wait_for(lambda: self.finished or len(self.attempts) >= count)
+
+    def finish(self):
+        with self.progress:
+            self.finished = True
+            self.progress.notify_all()
+
+    def due_retry(self, force=False):
+        """A refused delivery whose backoff has passed (with ``force``: the
+        one due first, backoff or not)."""
         with self.lock:
             now = time.time()
             for i, (when, delivery) in enumerate(self.retry):
                 if when <= now:
                     del self.retry[i]
                     return delivery
+            if force and self.retry:
+                i = min(range(len(self.retry)), key=lambda j: self.retry[j][0])
+                return self.retry.pop(i)[1]
         return None
 
     def pending(self):
@@ -135,11 +155,19 @@ def send(session, server, delivery, ledger, duplicate=False):
     return status
 
 
-def client(servers, builder, ledger, until, pace, paused):
-    """One sender: new deliveries, duplicates (some to both servers at once) and redeliveries."""
+def client(servers, builder, ledger, until, budget, paused):
+    """One sender: new deliveries, duplicates (some to both servers at once)
+    and redeliveries; ``budget`` requests at most, until ``until`` at the latest.
+
+    A closed loop, without any timer: each request leaves when the previous
+    one is answered, so the servers' answers pace the load (a slower server
+    gets fewer requests a second, never a growing queue), and the number of
+    requests is fixed whatever the machine's speed."""
     session = requests.Session()
     rng = random.Random()
-    while time.time() < until:
+    for _request in range(budget):
+        if time.time() >= until:
+            break
         delivery = ledger.due_retry()
         if delivery:
             send(session, rng.choice(servers), delivery, ledger, duplicate=True)
@@ -163,18 +191,16 @@ def client(servers, builder, ledger, until, pace, paused):
             with ledger.lock:
                 ledger.deliveries.append(delivery)
             send(session, rng.choice(servers), delivery, ledger)
-        time.sleep(pace * rng.uniform(0.5, 1.5))
 
 
 def redeliver_all(servers, ledger, until):
-    """After the load: keep redelivering what was not accepted yet."""
+    """After the load: redeliver what was not accepted yet, the longest
+    waiting first (both servers are up again: no backoff to wait for)."""
     session = requests.Session()
     while time.time() < until:
-        delivery = ledger.due_retry()
+        delivery = ledger.due_retry(force=True)
         if delivery:
             send(session, random.choice(servers), delivery, ledger, duplicate=True)
         elif not ledger.pending():
             return True
-        else:
-            time.sleep(0.2)
     return not ledger.pending()

@@ -13,6 +13,8 @@ APP_SECRET = "soak-app-secret-0123456789abcdef"
 ACCESS_TOKEN = "soak-access-token-fedcba9876543210"
 AGENT_PASSWORD = "soak-agent-password"
 WEIGHTS = (1.0, 2.0, 3.0)
+NURTURE_SUMMARY = "Soak nurture touch"
+MIN_AGENT_ACTIONS = 12
 
 
 class RpcError(Exception):
@@ -81,17 +83,32 @@ def configure(rpc, graph_url):
     policy = rpc("lead.sla.policy", "create", {
         "name": "Soak: 2 minutes", "sequence": -100, "domain": domain, "response_minutes": 2,
         "warn_minutes": 1, "reassign_on_breach": False, "escalate_user_ids": [(6, 0, [rpc.uid])]})
+    # nurture: cold soak leads enter at their first response; the step is due
+    # at once, so the nurture crons of both servers send it during the load
+    nurture = rpc("lead.nurture.sequence", "create", {
+        "name": "Soak nurture", "trigger": "cold", "sequence": -100, "domain": domain,
+        "step_ids": [(0, 0, {"sequence": 1, "delay_days": 0, "action": "activity",
+                             "summary": NURTURE_SUMMARY})]})
     return {"company_id": company_id, "agents": dict(zip(agents, WEIGHTS)), "team": team, "rule": rule,
-            "policy": policy, "channels": {k: {"id": v, "token": tokens[v]} for k, v in ids.items()}}
+            "policy": policy, "nurture": nurture,
+            "channels": {k: {"id": v, "token": tokens[v]} for k, v in ids.items()}}
 
 
-def agent(servers, db, login, channel_ids, ledger, until, pace):
+def agent(servers, db, login, channel_ids, ledger, until, budget, stop):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
-    Contacted and tier rises on their own leads, on either server."""
+    Contacted and tier rises on their own leads, on either server; ``budget``
+    actions at most, until the clients are done (``stop``; after
+    MIN_AGENT_ACTIONS at least) or ``until``.
+    Like the clients, a closed loop: the next action when the last one is
+    answered, no timer."""
     rng = random.Random()
     rpcs = {}
     stages = None
-    while time.time() < until:
+    for done in range(budget):
+        # a few actions at least, so that a short load still answers (and
+        # thereby enrols in nurture) some leads
+        if (stop.is_set() and done >= MIN_AGENT_ACTIONS) or time.time() >= until:
+            break
         server = rng.choice(servers)
         start, action, error = time.time(), "login", None
         try:
@@ -111,8 +128,7 @@ def agent(servers, db, login, channel_ids, ledger, until, pace):
             rpcs.pop(server.name, None)
             error = str(exc)[:300]
         with ledger.lock:
-            ledger.agent.append((start, server.name, action, error is None, error))
-        time.sleep(pace * rng.uniform(0.5, 1.5))
+            ledger.agent.append((start, server.name, action, error is None, error, time.time()))
 
 
 def _act(rpc, rng, lead, action, stages):
@@ -142,5 +158,7 @@ class Faults:
         with self.lock:
             self.windows.append((name, start, end))
 
-    def inside(self, t, margin=2.0):
-        return any(start - margin <= t <= end + margin for _n, start, end in self.windows)
+    def inside(self, t, margin=2.0, end_t=None):
+        """Whether the instant ``t`` (or the span ``t``..``end_t``) meets a fault window."""
+        end_t = t if end_t is None else end_t
+        return any(start - margin <= end_t and t <= end + margin for _n, start, end in self.windows)

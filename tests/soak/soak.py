@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Soak with faults: two Odoo servers, one PostgreSQL, crashes and restarts.
 
-    python3 tests/soak/soak.py                 # full: 120 s of load
-    python3 tests/soak/soak.py --seconds 20 --clients 3 --agents 2   # reduced
+    python3 tests/soak/soak.py                 # full: 6 clients x 40 requests, at most 120 s
+    python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2   # reduced
 
 Starts its own PostgreSQL cluster on a free loopback port, a database with
 the four addons (installed, or copied from an installed one with --from-db),
 two Odoo servers on 127.0.0.1 (``--workers=2 --max-cron-threads=1`` each)
-and a local Graph API server. Configures channels, agents, a weighted pool
-and a fast SLA policy through JSON-RPC; then, for ``--seconds``, sends signed
-deliveries from concurrent clients to both servers (20 % duplicates, some to
-both servers at once) while agents work their leads, and injects the faults:
+and a local Graph API server. Configures channels, agents, a weighted pool,
+a fast SLA policy and a nurture sequence through JSON-RPC; then sends
+``--requests`` signed deliveries per client (a closed loop: the next request
+when the last is answered, no timer; ``--seconds`` bounds it) to both servers
+(20 % duplicates, some to both servers at once) while agents work their
+leads, and injects the faults at fixed fractions of the requests:
 PostgreSQL restarted (``pg_ctl restart -m fast``), one Odoo server killed with
 SIGKILL and started again, the Graph server answering 500s then timing out.
 Non-2xx answers are redelivered until accepted. Afterwards it waits for the
@@ -19,6 +21,7 @@ when a check fails. Loopback only; bounded in time and requests.
 """
 import argparse
 import os
+import select
 import shutil
 import sys
 import tempfile
@@ -41,10 +44,14 @@ from setup_rpc import APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=120, help="duration of the load (default 120)")
+    parser.add_argument("--seconds", type=int, default=120,
+                        help="upper bound of the load's duration (default 120); the load itself is "
+                             "--requests per client")
     parser.add_argument("--clients", type=int, default=6, help="concurrent delivery clients (default 6)")
     parser.add_argument("--agents", type=int, default=3, help="agents working their leads (max 3)")
-    parser.add_argument("--pace", type=float, default=0.25, help="seconds between a client's requests")
+    parser.add_argument("--requests", type=int, default=40,
+                        help="requests per client (default 40); a client sends the next one when the "
+                             "last is answered, without any timer")
     parser.add_argument("--drain", type=int, default=420, help="max seconds to wait for the inbox to drain")
     parser.add_argument("--p95-ms", type=int, default=150,
                         help="webhook p95 target outside fault windows (0: report it, no target)")
@@ -55,19 +62,24 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def schedule_faults(args, start, cluster, servers, graph, faults, graph_down, token):
-    """Faults at fixed fractions of the run: Graph down, PostgreSQL restart, SIGKILL."""
-    t = args.seconds
+def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, token):
+    """Faults at fixed fractions of the load's ``total`` requests (not of the
+    clock): Graph down (500s, then timeouts), PostgreSQL restart, SIGKILL of
+    server B and its restart. Each step waits for the load's progress."""
 
     def at(fraction):
-        time.sleep(max(0.0, start + fraction * t - time.time()))
+        ledger.wait_for_requests(int(fraction * total))
 
     def run():
         at(0.15)
         began = time.time()
         graph_down.set()
         log("fault: Graph server answers 500s, then times out")
-        graph.fail_for(max(2.0, 0.08 * t), max(2.0, 0.08 * t))
+        graph.mode = "500"
+        at(0.23)
+        graph.mode = "timeout"
+        at(0.31)
+        graph.mode = "ok"
         graph_down.clear()
         faults.add("graph down", began, time.time())
         at(0.40)
@@ -75,12 +87,12 @@ def schedule_faults(args, start, cluster, servers, graph, faults, graph_down, to
         log("fault: pg_ctl restart -m fast")
         cluster.restart()
         faults.add("postgres restart", began, time.time() + 3)
-        at(0.62)
+        at(0.55)
         began = time.time()
         victim = servers[1]
         log("fault: SIGKILL to Odoo server %s" % victim.name)
         victim.kill()
-        time.sleep(max(1.0, 0.04 * t))
+        # started again at once: its start-up is the window the load meets it down
         victim.start()
         victim.wait_ready()
         warm(victim, token)
@@ -115,10 +127,22 @@ def warm(server, token, seconds=20):
             return
 
 
-def drain(cr_factory, ids, timeout):
-    """Wait until no event is new or failed (failed ones wait for their retry)."""
+def drain(cr_factory, ids, nurture_id, timeout):
+    """Wait until no event is new or failed (failed ones wait for their retry)
+    and no nurture step is due."""
     deadline = time.time() + timeout
     next_report = time.time() + 30
+    listener = cr_factory()
+    listener.autocommit = True
+    with listener.cursor() as cr:
+        cr.execute("LISTEN imbus")
+    try:
+        return _drain(cr_factory, ids, nurture_id, deadline, next_report, listener)
+    finally:
+        listener.close()
+
+
+def _drain(cr_factory, ids, nurture_id, deadline, next_report, listener):
     while time.time() < deadline:
         cnx = cr_factory()
         try:
@@ -127,29 +151,46 @@ def drain(cr_factory, ids, timeout):
                            "min(next_attempt_at) FILTER (WHERE state = 'failed') FROM lead_channel_event "
                            "WHERE channel_id = ANY(%s)", [ids])
                 new, failed, next_retry = cr.fetchone()
+                # nurture steps due and not sent yet (the nurture crons' work)
+                cr.execute("SELECT count(*) FROM crm_lead WHERE nurture_state = 'running' "
+                           "AND nurture_sequence_id = %s AND nurture_next_date <= now() AT TIME ZONE 'UTC'",
+                           [nurture_id])
+                nurture_due = cr.fetchone()[0]
         finally:
             cnx.close()
-        if not new and not failed:
+        if not new and not failed and not nurture_due:
             return True
         if time.time() >= next_report:
-            log("inbox: %d new, %d failed (next retry %s)" % (new, failed, next_retry or "-"))
+            log("inbox: %d new, %d failed (next retry %s); nurture steps due: %d"
+                % (new, failed, next_retry or "-", nurture_due))
             next_report = time.time() + 30
-        time.sleep(2)
+        # no timer: wait for the servers' next bus notification (every
+        # processed event posts a message), at most 2 s
+        if select.select([listener], [], [], 2.0)[0]:
+            listener.poll()
+            listener.notifies.clear()
     return False
 
 
-def run_load(args, servers, setup, ledger, faults, graph_down, db):
+def run_load(args, budget, servers, setup, ledger, graph_down, db):
+    """``budget`` requests per client, closed loop; agents act until the
+    clients are done. ``--seconds`` bounds it in time all the same."""
     builder = Builder(setup["channels"], APP_SECRET)
     until = time.time() + args.seconds
     channel_ids = [c["id"] for c in setup["channels"].values()]
-    threads = [threading.Thread(target=client, args=(servers, builder, ledger, until, args.pace, graph_down.is_set))
+    stop = threading.Event()
+    clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set))
                for _i in range(args.clients)]
-    for i in range(min(args.agents, len(setup["agents"]))):
-        threads.append(threading.Thread(target=agent, args=(
-            servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, 1.0)))
-    for thread in threads:
+    agents = [threading.Thread(target=agent, args=(
+        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop))
+        for i in range(min(args.agents, len(setup["agents"])))]
+    for thread in clients + agents:
         thread.start()
-    for thread in threads:
+    for thread in clients:
+        thread.join()
+    ledger.finish()
+    stop.set()
+    for thread in agents:
         thread.join()
 
 
@@ -182,11 +223,12 @@ def main(argv=None):
         for server in servers:
             warm(server, setup["channels"]["whatsapp"]["token"])
         ledger, faults, graph_down = Ledger(), Faults(), threading.Event()
-        load_start = time.time()
-        log("load for %d s: %d clients, %d agents" % (args.seconds, args.clients, args.agents))
-        token = setup["channels"]["whatsapp"]["token"]
-        fault_thread = schedule_faults(args, load_start, cluster, servers, graph, faults, graph_down, token)
-        run_load(args, servers, setup, ledger, faults, graph_down, db)
+        load_start, budget = time.time(), args.requests
+        log("load: %d clients x %d requests, %d agents" % (args.clients, budget, args.agents))
+        fault_thread = schedule_faults(args.clients * budget, ledger, cluster, servers, graph, faults,
+                                       graph_down, setup["channels"]["whatsapp"]["token"])
+        run_load(args, budget, servers, setup, ledger, graph_down, db)
+        load_seconds = time.time() - load_start
         fault_thread.join(timeout=240)
         log("load done; redelivering what was refused")
         redelivered = redeliver_all(servers, ledger, time.time() + 120)
@@ -195,8 +237,9 @@ def main(argv=None):
             return psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname=db)
         log("waiting for the inbox to drain (at most %d s)" % args.drain)
         drained_at = time.time()
-        drained = drain(connect, ids, args.drain)
-        report.figure("load seconds / clients / agents", "%d / %d / %d" % (args.seconds, args.clients, args.agents))
+        drained = drain(connect, ids, setup["nurture"], args.drain)
+        report.figure("load seconds / clients x requests / agents", "%.0f / %d x %d / %d" % (
+            load_seconds, args.clients, budget, args.agents))
         report.figure("fault windows (s from load start)", ", ".join(
             "%s %.0f-%.0f" % (n, s - load_start, e - load_start) for n, s, e in faults.windows))
         report.figure("Graph server: sends / Lead Ads retrievals / failed answers", "%(send)d / %(leadgen)d / "
