@@ -180,6 +180,14 @@ class CrmLead(models.Model):
         if warmed:
             warmed._lead_nurture_stop("warmed")
 
+    def _lead_apply_message_signals(self, messages_by_lead):
+        # lead_scoring reads the customer's message before the post's hooks run:
+        # stop nurture as "replied" first, or the tier that the message raises
+        # would stop it as "warmed up"
+        self.browse(list(messages_by_lead)).filtered(
+            lambda l: l.nurture_state == "running")._lead_nurture_stop("inbound")
+        return super()._lead_apply_message_signals(messages_by_lead)
+
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         for lead in self:

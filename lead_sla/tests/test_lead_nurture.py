@@ -169,6 +169,13 @@ class TestLeadNurtureStops(LeadNurtureCase):
                           message_type="comment", subtype_xmlid="mail.mt_comment")
         self.assertStopped(lead, "replied")
 
+    def test_customer_reply_that_reads_hot_stops_as_replied(self):
+        lead = self._enrolled()
+        (lead.company_id or self.env.company).lead_read_signals = True
+        self._customer_writes(lead, "Budget RM 800k, can I view the unit this Saturday? Need it next month.")
+        self.assertNotEqual(lead.lead_tier, "cold", "the reply's signals raised the tier")
+        self.assertStopped(lead, "replied")
+
     def test_warming_up_stops(self):
         lead = self._enrolled()
         lead.write({k: v for k, v in HOT.items() if k != "phone"} | {"phone": "+60 12-345 6789"})
