@@ -14,8 +14,8 @@ VERIFY_TOKEN = "verify-me"
 class GraphServer:
     """A small real HTTP server on 127.0.0.1 playing Meta's Graph API.
 
-    ``routes`` maps ``(method, path)`` to ``(status, json_body)`` or to
-    ``"hang"`` (the answer is held until the test ends: the client times out).
+    ``routes`` maps ``(method, path)`` to ``(status, json_body)``, to
+    ``(status, raw_bytes, content_type)`` or to ``"hang"`` (the answer is held until the test ends: the client times out).
     """
 
     def __init__(self):
@@ -36,10 +36,12 @@ class GraphServer:
                 if route == "hang":
                     server.release.wait(30)  # Odoo raises client timeouts below 10 s to 10 s in tests
                     return
-                status, payload = route
-                data = json.dumps(payload).encode()
+                status, payload = route[:2]
+                # a third item gives raw bytes and their content type (a media file)
+                data, ctype = (payload, route[2]) if len(route) > 2 else (json.dumps(payload).encode(),
+                                                                          "application/json")
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -55,7 +57,8 @@ class GraphServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = "http://127.0.0.1:%s/v21.0" % self.httpd.server_address[1]
+        self.root = "http://127.0.0.1:%s" % self.httpd.server_address[1]
+        self.url = self.root + "/v21.0"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

@@ -1,1 +1,2 @@
 from . import lead_channel_composer, lead_channel_quick_capture, lead_channel_whatsapp_composer
+from . import lead_channel_composer_media
