@@ -76,6 +76,21 @@ class TestMediaDownload(ChannelsCommon, TransactionCase):
         self.assertEqual(len(self.graph.requests), 2)
         self.assertEqual(len(message.attachment_ids), 1)
 
+    def fetch_triggers(self):
+        cron = self.env.ref("lead_channels.ir_cron_fetch_names_media")
+        return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
+
+    @freeze_time(NOW)
+    def test_text_message_queues_nothing_and_media_wakes_the_job(self):
+        before = self.fetch_triggers()
+        self.deliver_direct(self.wa, self.wa_one("wamid.TXT1"))
+        event = self.process_all()
+        self.assertFalse(self.Media.search([("event_id", "=", event.id)]))
+        self.assertEqual(self.fetch_triggers(), before, "a text message costs nothing more")
+        self.receive("wamid.IMG9", "image", {"id": "MEDIA9", "mime_type": "image/jpeg"})
+        self.assertEqual(self.fetch_triggers(), before + 1, "a file wakes the fetch job")
+        self.assertFalse(self.graph.requests)
+
     @freeze_time(NOW)
     def test_document_keeps_its_file_name(self):
         self.serve("DOC1", PDF, "application/pdf")
