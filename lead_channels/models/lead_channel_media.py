@@ -59,8 +59,8 @@ class LeadChannelMedia(models.Model):
         content, ctype, size = channel._media_get(url, self.source == "whatsapp", cap)
         mime = mime or (ctype or "").split(";")[0].strip()
         check = media.check_content(content, sha, cap) if content is not None else media.TOO_BIG
-        if check == media.TOO_BIG:
-            return self._media_too_big(message, url, size, cap)
+        if check == media.TOO_BIG:  # reading stopped past the cap: the real size is unknown
+            return self._media_too_big(message, url, size if content is not None else None, cap)
         if check == media.SHA_MISMATCH:
             raise UserError(_("The file downloaded does not match the checksum Meta sent (sha256): it was "
                                "refused and will be downloaded again."))
@@ -86,9 +86,13 @@ class LeadChannelMedia(models.Model):
                     "url": url if self.source == "url" else False})
 
     def _media_too_big(self, message, url, size, cap):
-        note = _("This %(type)s is too big to keep in Odoo (%(size)s MB; the limit is %(limit)s MB). Link:",
-                 type=self.media_type or _("file"), size=media.size_label(size) if size else "?",
-                 limit=media.size_label(cap))
+        kind, limit = self.media_type or _("file"), media.size_label(cap)
+        if size:
+            note = _("This %(type)s is too big to keep in Odoo (%(size)s MB; the limit is %(limit)s MB). Link:",
+                     type=kind, size=media.size_label(size), limit=limit)
+        else:
+            note = _("This %(type)s is too big to keep in Odoo (over the limit of %(limit)s MB). Link:",
+                     type=kind, limit=limit)
         self._append_to_message(message, note, url)
         self.write({"state": "too_big", "url": url, "error": note, "next_attempt_at": False})
 
