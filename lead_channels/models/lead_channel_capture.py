@@ -232,13 +232,18 @@ class LeadChannelCapture(models.AbstractModel):
     @api.model
     def _capture_messaging(self, event):
         data = meta.parse_messaging(event._payload())
-        label = _("Instagram user") if event.kind == meta.INSTAGRAM else _("Messenger user")
-        name = "%s %s" % (label, (data["contact_ref"] or "")[-4:])
+        name = self._messaging_placeholder(event, data["contact_ref"])
         lead = self._ingest(
             event, {"name": name, "contact_ref": data["contact_ref"], "anonymous": True},
             {"body": data["text"] or _("(opened the conversation)"), "date": _from_timestamp(data["timestamp"])},
             self._referral_values(event, data["referral"]))
         event._finish("done", lead)
+
+    @api.model
+    def _messaging_placeholder(self, event, contact_ref):
+        """The name of a Messenger / Instagram contact until Meta gives the real one."""
+        label = _("Instagram user") if event.kind == meta.INSTAGRAM else _("Messenger user")
+        return "%s %s" % (label, (contact_ref or "")[-4:])
 
     # ------------------------------------------------------------------
     # E-mail, web form

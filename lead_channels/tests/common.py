@@ -15,7 +15,8 @@ class GraphServer:
     """A small real HTTP server on 127.0.0.1 playing Meta's Graph API.
 
     ``routes`` maps ``(method, path)`` to ``(status, json_body)``, to
-    ``"hang"`` (the answer is held until the test ends: the client times out)
+    ``"hang"`` (the answer is held until the test ends: the client times out),
+    to ``(status, raw_bytes, content_type)`` (a media file)
     or to a function of the request (its ``query``...) returning ``(status, json_body)``.
     """
 
@@ -37,10 +38,13 @@ class GraphServer:
                 if route == "hang":
                     server.release.wait(30)  # Odoo raises client timeouts below 10 s to 10 s in tests
                     return
-                status, payload = route(server.requests[-1]) if callable(route) else route
-                data = json.dumps(payload).encode()
+                route = route(server.requests[-1]) if callable(route) else route
+                status, payload = route[:2]
+                # a third item gives raw bytes and their content type (a media file)
+                data, ctype = (payload, route[2]) if len(route) > 2 else (json.dumps(payload).encode(),
+                                                                          "application/json")
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -56,7 +60,8 @@ class GraphServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = "http://127.0.0.1:%s/v21.0" % self.httpd.server_address[1]
+        self.root = "http://127.0.0.1:%s" % self.httpd.server_address[1]
+        self.url = self.root + "/v21.0"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

@@ -43,8 +43,8 @@ class LeadChannelComposer(models.TransientModel):
         channel = self.channel_id
         if not channel or channel.channel_type not in CHAT_TYPES:
             raise UserError(_("Choose a WhatsApp, Messenger or Instagram channel to reply on."))
-        if self.attachment_ids:
-            raise UserError(_("Sending attachments from Odoo is not available yet: send text only."))
+        if self.attachment_ids:  # files: lead_channel_composer_media.py
+            return self._send_attachments()
         if channel.channel_type == "whatsapp":
             return self.env["lead.channel.whatsapp.composer"].create({
                 "lead_id": self.lead_id.id, "channel_id": channel.id, "body": self.body,
@@ -56,18 +56,7 @@ class LeadChannelComposer(models.TransientModel):
         text = (self.body or "").strip()
         if not text:
             raise UserError(_("Write a message first."))
-        if lead.channel_id != channel or not lead.channel_contact_ref:
-            raise UserError(_("This customer has not written to %s: there is nobody to answer there.",
-                              channel.name))
-        if not channel.page_id:
-            raise UserError(_("Channel %s has no Page / account ID: ask an administrator to set it.",
-                              channel.name))
-        last = lead.channel_last_inbound_date
-        if not last or fields.Datetime.now() - last >= META_WINDOW:
-            raise UserError(_(
-                "Meta's 24-hour rule: on %(channel)s a business may reply only within 24 hours of the "
-                "customer's last message, and this customer last wrote more than 24 hours ago. Wait "
-                "for them to write again, or reach them on another channel.", channel=channel.name))
+        self._check_meta_reply()
         answer = channel.sudo()._graph_call("POST", "%s/messages" % channel.page_id, json={
             "recipient": {"id": lead.channel_contact_ref}, "messaging_type": "RESPONSE",
             "message": {"text": text}})
@@ -81,3 +70,19 @@ class LeadChannelComposer(models.TransientModel):
             author_id=partner.id, email_from=partner.email_formatted or partner.name,
             message_type="comment", subtype_xmlid="mail.mt_comment", meta_message_id=mid)
         return {"type": "ir.actions.act_window_close"}
+
+    def _check_meta_reply(self):
+        """Refuse, before any call, a Messenger / Instagram reply Meta would refuse."""
+        channel, lead = self.channel_id, self.lead_id
+        if lead.channel_id != channel or not lead.channel_contact_ref:
+            raise UserError(_("This customer has not written to %s: there is nobody to answer there.",
+                              channel.name))
+        if not channel.page_id:
+            raise UserError(_("Channel %s has no Page / account ID: ask an administrator to set it.",
+                              channel.name))
+        last = lead.channel_last_inbound_date
+        if not last or fields.Datetime.now() - last >= META_WINDOW:
+            raise UserError(_(
+                "Meta's 24-hour rule: on %(channel)s a business may reply only within 24 hours of the "
+                "customer's last message, and this customer last wrote more than 24 hours ago. Wait "
+                "for them to write again, or reach them on another channel.", channel=channel.name))
