@@ -115,15 +115,19 @@ class OdooServer:
     def wait_ready(self, timeout=180):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("Odoo server %s exited (see %s)" % (self.name, self.logfile))
             try:
                 # /web/login loads the registry in the worker that answers it
                 if requests.get(self.url + "/web/login", timeout=30).status_code == 200:
                     return True
             except requests.RequestException:
                 pass
-            time.sleep(0.5)
+            try:
+                # not listening yet: wait on the server process itself, which
+                # also tells at once when it exits instead of starting
+                self.proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                continue
+            raise SystemExit("Odoo server %s exited (see %s)" % (self.name, self.logfile))
         raise SystemExit("Odoo server %s did not answer in %d s" % (self.name, timeout))
 
     def kill(self):
