@@ -40,6 +40,11 @@ class TestDemoData(TransactionCase):
         events = self.env["lead.channel.event"].sudo().search([("lead_id", "in", self.leads.ids)])
         self.assertEqual(set(events.mapped("state")), {"done"})
         self.assertEqual(events.lead_id, self.leads, "every lead comes from a stored delivery")
+        self.assertEqual(self.env["lead.channel.event"]._queued_notification_count(), 0,
+                         "the inbox job, drained, notified the followers of every customer message")
+        notified = self.env["mail.notification"].search_count([
+            ("mail_message_id", "in", events.posted_message_id.ids), ("notification_type", "=", "inbox")])
+        self.assertGreater(notified, 0, "the owners found the customers' messages in their inbox")
         owned = self.leads.filtered("user_id")
         self.assertGreater(len(owned), 200)
         logged = self.env["lead.assignment.log"].search([("lead_id", "in", owned.ids)]).lead_id
