@@ -12,9 +12,9 @@
     "data": [
         "views/lead_dashboard_menus.xml",
     ],
-    # The Malaysian agency demo (demo/lead_demo_data.xml) is not loaded yet: loaded in every
-    # demo database, it breaks tests that count all leads (see the closing note).
-    "demo": [],
+    "demo": [
+        "demo/lead_demo_data.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "lead_dashboard/static/src/dashboard/*",

@@ -40,6 +40,11 @@ class TestDemoData(TransactionCase):
         events = self.env["lead.channel.event"].sudo().search([("lead_id", "in", self.leads.ids)])
         self.assertEqual(set(events.mapped("state")), {"done"})
         self.assertEqual(events.lead_id, self.leads, "every lead comes from a stored delivery")
+        self.assertEqual(self.env["lead.channel.event"]._queued_notification_count(), 0,
+                         "the inbox job, drained, notified the followers of every customer message")
+        notified = self.env["mail.notification"].search_count([
+            ("mail_message_id", "in", events.posted_message_id.ids), ("notification_type", "=", "inbox")])
+        self.assertGreater(notified, 0, "the owners found the customers' messages in their inbox")
         owned = self.leads.filtered("user_id")
         self.assertGreater(len(owned), 200)
         logged = self.env["lead.assignment.log"].search([("lead_id", "in", owned.ids)]).lead_id
@@ -58,6 +63,12 @@ class TestDemoData(TransactionCase):
         agents = self.env["crm.team.member"].search([("crm_team_id", "in", self.teams.ids)]).user_id
         self.assertTrue(messages.filtered(lambda m: m.author_id in agents.partner_id), "agents replied")
         self.assertTrue(self.leads.filtered("sla_first_response_date"))
+        # CRM > Conversations: the customers wrote over the 60 days, not all at load time
+        wrote = self.leads.filtered("channel_last_inbound_date").mapped("channel_last_inbound_date")
+        self.assertGreater(len(wrote), 250)
+        self.assertLess(min(wrote), fields.Datetime.now() - timedelta(days=50))
+        self.assertTrue(self.leads.filtered("channel_awaiting_reply"), "some customers wait for an answer")
+        self.assertTrue(self.leads.filtered(lambda lead: lead.channel_last_message and not lead.channel_awaiting_reply))
         self.assertTrue(self.leads.filtered(lambda lead: lead.sla_breach_count > 0), "some breached")
         self.assertTrue(self.leads.filtered(lambda lead: lead.sla_status == "late"), "some answered late")
         won = self.leads.filtered(lambda lead: lead.active and lead.probability == 100)

@@ -11,9 +11,25 @@ from .common import LeadScoringCase
 
 @tagged("post_install", "-at_install")
 class TestScoringHealth(LeadScoringCase):
+    """The health report measures every closed lead of a company: the test's
+    leads live in a company of their own, so other closed leads of the
+    database (e.g. a demo's) are not measured with them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.health_company = cls.env["res.company"].create({"name": "Scoring Health Co"})
+        cls.health_team = cls.env["crm.team"].create({
+            "name": "Scoring Health Team", "company_id": cls.health_company.id})
+
+    def _health(self, date_from, date_to):
+        return self.env["lead.scoring.health"].create({
+            "date_from": date_from, "date_to": date_to, "company_id": self.health_company.id})
 
     def _close(self, vals_list, won, when):
-        leads = self.Lead.create(vals_list)
+        leads = self.Lead.create([dict(vals, team_id=self.health_team.id, user_id=False)
+                                  for vals in vals_list])
+        self.assertEqual(leads.company_id, self.health_company)
         with freeze_time(when):
             if won:
                 leads.action_set_won()
@@ -32,9 +48,8 @@ class TestScoringHealth(LeadScoringCase):
         self._close([{"name": "L%s" % i, "lead_meeting_requested": i < 10,
                       "lead_is_decision_maker": i % 2 == 0} for i in range(40)], False, when)
         # lost without a reason is not a closed outcome we learn from
-        self.Lead.create({"name": "Archived"}).action_archive()
-        health = self.env["lead.scoring.health"].create({
-            "date_from": "2026-10-01", "date_to": "2026-10-31"})
+        self.Lead.create({"name": "Archived", "team_id": self.health_team.id}).action_archive()
+        health = self._health("2026-10-01", "2026-10-31")
         health.action_compute()
         self.assertEqual((health.won_count, health.lost_count), (40, 40))
         self.assertTrue(health.enough_data)
@@ -71,8 +86,7 @@ class TestScoringHealth(LeadScoringCase):
         self._close([{"name": "PL%s" % i} for i in range(6)], False, previous)
         self._close([{"name": "CW%s" % i, "lead_meeting_requested": i < 3} for i in range(6)], True, current)
         self._close([{"name": "CL%s" % i, "lead_meeting_requested": i < 2} for i in range(6)], False, current)
-        health = self.env["lead.scoring.health"].create({
-            "date_from": "2026-10-01", "date_to": "2026-10-30"})
+        health = self._health("2026-10-01", "2026-10-30")
         health.action_compute()
         self.assertAlmostEqual(health.previous_score_gap, 25.0)
         self.assertAlmostEqual(health.score_gap, 25 * 3 / 6 - 25 * 2 / 6, delta=0.01)
@@ -87,8 +101,7 @@ class TestScoringHealth(LeadScoringCase):
         when = datetime(2026, 10, 15, 10, 0)
         self._close([{"name": "W", "lead_meeting_requested": True}], True, when)
         self._close([{"name": "L"}], False, when)
-        health = self.env["lead.scoring.health"].create({
-            "date_from": "2026-10-01", "date_to": "2026-10-31"})
+        health = self._health("2026-10-01", "2026-10-31")
         health.action_compute()
         self.assertAlmostEqual(health.previous_score_gap, 25.0, msg="a previous period to compare")
         self.assertFalse(health.gap_warning)
@@ -99,8 +112,7 @@ class TestScoringHealth(LeadScoringCase):
         when = datetime(2026, 10, 15, 10, 0)
         self._close([{"name": "W%s" % i, "lead_meeting_requested": True} for i in range(12)], True, when)
         self._close([{"name": "L%s" % i} for i in range(12)], False, when)
-        health = self.env["lead.scoring.health"].create({
-            "date_from": "2026-10-01", "date_to": "2026-10-31"})
+        health = self._health("2026-10-01", "2026-10-31")
         health.action_compute()
         self.assertFalse(health.enough_data)
         self.assertIn("Not enough data yet: 12 won and 12 lost", health.data_warning)

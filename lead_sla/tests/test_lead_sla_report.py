@@ -24,9 +24,10 @@ class TestLeadSlaExceptionReport(LeadSlaCase):
         self.assertEqual(late.sla_status, "breached")
         now = T0 + timedelta(minutes=65)
         sent = self.env["crm.lead"]._cron_lead_sla_exception_report(now=now, force=True)
-        self.assertEqual(sent, 2)  # the team leader and the escalation user
-        mails = self._sent_reports()
-        self.assertEqual(len(mails), 2)
+        # other overdue leads of the database (e.g. a demo's) go to their own managers
+        self.assertEqual(sent, len(self._sent_reports()))
+        mails = self._sent_reports().filtered(lambda m: "Late Lucy" in m.body_html)
+        self.assertEqual(len(mails), 2)  # the team leader and the escalation user
         self.assertEqual(mails.recipient_ids, (self.manager | self.leader).partner_id)
         body = mails[0].body_html
         self.assertIn("Late Lucy", body)
