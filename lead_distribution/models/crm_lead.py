@@ -146,9 +146,23 @@ class CrmLead(models.Model):
         if not field_names and value.get("user_id") and not given \
                 and not self.env.context.get("default_user_id"):
             instant, rule_ids, _team = self._lead_distribution_config(self.env.company.id)
-            if instant and rule_ids:
+            if instant and rule_ids and self._lead_distribution_form_routed(rule_ids, values, value):
                 value["user_id"] = False
         return result
+
+    def _lead_distribution_form_routed(self, rule_ids, values, value):
+        """Whether a rule matches the new lead as the form shows it: an
+        opportunity created in one's own pipeline that no rule concerns (rules
+        of other teams) stays with its creator, as in Odoo."""
+        shown = {}
+        for name, val in dict(values, **value).items():
+            field = self._fields.get(name)
+            if not field or field.type in ("one2many", "many2many"):
+                continue
+            shown[name] = val.get("id") if isinstance(val, dict) else val
+        lead = self.new(shown)
+        rules = self.env["lead.routing.rule"].sudo().browse(rule_ids)
+        return any(lead.filtered_domain(rule._get_domain()) for rule in rules)
 
     def write(self, vals):
         if not self.env.su and not self.env.context.get("lead_distribution_routing"):

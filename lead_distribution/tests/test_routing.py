@@ -89,6 +89,9 @@ class TestRoutingStrategies(LeadDistributionCase):
         form.name = "For Bo"
         form.user_id = self.bo
         self.assertEqual(form.save().user_id, self.bo)
+        # a rule that does not concern the lead the form shows leaves the creator
+        self.env["lead.routing.rule"].search([]).domain = "[('lead_tier', '=', 'hot')]"
+        self.assertEqual(Form(self.Lead.with_user(self.manager)).user_id, self.manager)
         # without active rule the form keeps Odoo's default salesperson
         self.env["lead.routing.rule"].search([]).active = False
         self.assertEqual(Form(self.Lead.with_user(self.manager)).user_id, self.manager)
