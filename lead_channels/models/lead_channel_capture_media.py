@@ -17,11 +17,11 @@ class LeadChannelCapture(models.AbstractModel):
         super()._capture_whatsapp(event)
         spec = media.whatsapp_media(_wa_message(event))
         if spec and event.state == "done" and event.lead_id:
-            self.env["lead.channel.media"].sudo().create({
+            self._queue_media(event, [{
                 "event_id": event.id, "channel_id": event.channel_id.id, "lead_id": event.lead_id.id,
                 "source": "whatsapp", "media_type": spec["type"], "media_ref": spec["media_id"],
                 "mime_type": spec["mime_type"], "sha256": spec["sha256"], "caption": spec["caption"],
-                "file_name": spec["filename"]})
+                "file_name": spec["filename"]}])
 
     @api.model
     def _capture_messaging(self, event):
@@ -39,9 +39,19 @@ class LeadChannelCapture(models.AbstractModel):
         files = media.messaging_media(messaging.get("message") if isinstance(messaging.get("message"), dict)
                                       else {})
         if files:
-            self.env["lead.channel.media"].sudo().create([{
+            self._queue_media(event, [{
                 "event_id": event.id, "channel_id": event.channel_id.id, "lead_id": lead.id, "source": "url",
                 "media_type": item["type"], "media_ref": item["url"]} for item in files])
+
+    @api.model
+    def _queue_media(self, event, vals_list):
+        """Queue the files of a captured message once: a retry of an event whose
+        message was already posted finds its files queued already."""
+        Media = self.env["lead.channel.media"].sudo()
+        queued = set(Media.search([("event_id", "=", event.id)]).mapped("media_ref"))
+        vals_list = [vals for vals in vals_list if vals["media_ref"] not in queued]
+        if vals_list:
+            Media.create(vals_list)
 
 
 def _wa_message(event):

@@ -182,7 +182,7 @@ class TestNeverPostedAndFailed(ChannelsCommon, TransactionCase):
         image.action_retry()
         lead = self.leads_of(self.wa)
         self.assertEqual(len(lead), 1)
-        self.assertEqual(image.state, "done", "its content is on the lead: done, not failed")
+        self.assertEqual(image.state, "done", "its content is on the lead: done, not failed (%s)" % image.error)
         self.assertEqual(len(lead.message_ids.filtered(lambda m: m.wa_message_id == "wamid.IL2")), 1,
                          "the retry did not post the image twice")
         self.assertEqual(lead.lead_inbound_count, 2, "nor count it twice")

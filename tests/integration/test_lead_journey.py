@@ -88,7 +88,10 @@ class TestLeadJourney(SuiteHttpCase):
         self.assertEqual(len(self._lead_of("60123456789")), 1, "same sender, same lead")
         self.assertEqual(lead.lead_inbound_count, 2)
         self.assertEqual(lead.lead_tier, "hot")
-        self.assertFalse(lead.user_id, "routing happens at creation, not on later saves")
+        # unassigned (no rule matched the warm first message) and hot before any
+        # answer: the hot rule takes it at once (issues 11 and 18)
+        self.assertIn(lead.user_id, self.ali | self.siti)
+        self.assertEqual(lead.lead_assignment_log_ids.kind, "auto")
 
         # a new hot enquiry is routed at creation and its clock starts
         self._deliver("wamid.B1", "60198765432", "Price please", "Ben")
