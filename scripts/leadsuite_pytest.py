@@ -10,3 +10,9 @@ import threading
 
 def pytest_runtest_setup(item):
     threading.current_thread().testing = True
+
+
+def pytest_runtest_call(item):
+    # the session's first test loads the registry during its setup, which resets
+    # the flag set above: set it again before the test body runs
+    threading.current_thread().testing = True
