@@ -301,7 +301,11 @@ class LeadChannel(models.Model):
             return 10.0
 
     def _graph_call(self, method, path, **kwargs):
-        """Call the Graph API; return the JSON answer or raise UserError in plain words."""
+        """Call the Graph API; return the JSON answer or raise UserError in plain words.
+
+        POST keyword arguments: ``json``, or ``data`` and ``files`` (a multipart
+        form, e.g. WhatsApp's media upload) with ``timeout`` (seconds, at least
+        the channel's Graph timeout)."""
         import requests  # noqa: PLC0415 - imported lazily, only workers calling Meta need it
 
         self.ensure_one()
@@ -315,8 +319,9 @@ class LeadChannel(models.Model):
             if method == "GET":
                 response = requests.get(url, headers=headers, timeout=self._graph_timeout())
             else:
-                response = requests.post(url, json=kwargs.get("json"), timeout=self._graph_timeout(),
-                                         headers=headers)
+                timeout = max(kwargs.get("timeout") or 0, self._graph_timeout())
+                response = requests.post(url, json=kwargs.get("json"), data=kwargs.get("data"),
+                                         files=kwargs.get("files"), timeout=timeout, headers=headers)
         except requests.Timeout:
             raise UserError(_("Meta did not answer in time; it will be retried.")) from None
         except requests.RequestException as exc:

@@ -125,8 +125,16 @@ class LeadChannelCapture(models.AbstractModel):
         if any(post[2].get("wa_message_id") == wamid for post in posts):
             event._finish("ignored", error=_("This WhatsApp message came twice in one batch: posted once."))
             return True
-        posted = self.env["mail.message"].sudo().search(
-            [("wa_message_id", "=", wamid), ("wa_state", "=", "received"), ("model", "=", "crm.lead")], limit=1)
+        Message = self.env["mail.message"].sudo()
+        known = self.env.context.get("lead_channels_posted_wamids")  # found for the whole batch
+        if known and wamid in known[0]:
+            posted = Message.browse(known[0][wamid])
+        elif known and wamid not in known[1]:
+            return False
+        else:
+            posted = Message.search(
+                [("wa_message_id", "=", wamid), ("wa_state", "=", "received"), ("model", "=", "crm.lead")],
+                limit=1)
         if not posted:
             return False
         event.posted_message_id = posted

@@ -214,11 +214,30 @@ class LeadChannelEvent(models.Model):
         self._trigger_processing()
         return event
 
+    def _posted_wamids(self):
+        """The WhatsApp messages of these events already in a lead's chatter,
+        found in one query for the batch (``capture._already_posted``):
+        ``({wamid: message id}, wamids the batch holds more than once)``. A
+        repeated one is looked up again when its turn comes, since an earlier
+        event of the batch may have posted it."""
+        wamids = [event.external_id for event in self if event.kind == meta.WA_MESSAGE]
+        if not wamids:
+            return ({}, frozenset())
+        posted = self.env["mail.message"].sudo().search_fetch(
+            [("wa_message_id", "in", wamids), ("wa_state", "=", "received"), ("model", "=", "crm.lead")],
+            ["wa_message_id"])
+        seen, repeated = set(), set()
+        for wamid in wamids:
+            (repeated if wamid in seen else seen).add(wamid)
+        return ({message.wa_message_id: message.id for message in posted}, frozenset(repeated))
+
     # ------------------------------------------------------------------
     # Processing (the cron lanes that call it: lead_channel_event_lanes.py)
     # ------------------------------------------------------------------
     def _process(self):
         """Process these events now; each ends done, ignored or failed (never lost)."""
+        if "lead_channels_posted_wamids" not in self.env.context:
+            return self.with_context(lead_channels_posted_wamids=self._posted_wamids())._process()
         prepared = self.env.context.get("lead_channels_prepared") or {}
         for event in self.sudo():
             if event.state not in ("new", "failed"):

@@ -81,26 +81,6 @@ class LeadChannel(models.Model):
         return data
 
     def _graph_upload(self, path, data, files):
-        """POST a multipart form to the Graph API (WhatsApp's media endpoint);
-        return the JSON answer or raise UserError in plain words."""
-        import requests  # noqa: PLC0415
-
-        self.ensure_one()
-        secret = self.sudo().access_token
-        if not secret:
-            raise UserError(_("Channel %s has no access token: ask an administrator to set it.", self.name))
-        url = "%s/%s" % (self.graph_url.rstrip("/"), path.lstrip("/"))
-        try:
-            response = requests.post(url, data=data, files=files, timeout=max(30.0, self._graph_timeout()),
-                                     headers={"Authorization": "Bearer %s" % secret})
-        except requests.Timeout:
-            raise UserError(_("Meta did not answer in time; nothing was sent.")) from None
-        except requests.RequestException as exc:
-            raise UserError(_("Meta could not be reached (%s).", exc.__class__.__name__)) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        if response.status_code >= 400 or "error" in answer:
-            raise UserError(self._graph_error_message(response.status_code, answer))
-        return answer
+        """POST a multipart form to the Graph API (WhatsApp's media endpoint):
+        a file takes longer than a message, hence at least 30 s."""
+        return self._graph_call("POST", path, data=data, files=files, timeout=30.0)
