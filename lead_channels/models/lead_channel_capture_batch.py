@@ -2,7 +2,7 @@ import json
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.osv import expression
 
 from ..core import meta
@@ -204,13 +204,7 @@ class LeadChannelCapture(models.AbstractModel):
                 message.parent_id = firsts[message.res_id]
             else:
                 firsts[message.res_id] = message
-        # the customer follows the lead, as message_post subscribes the author
-        by_author = {}
-        for message in messages:
-            if message.author_id.active:
-                by_author.setdefault(message.author_id.id, set()).add(message.res_id)
-        for author_id, lead_ids in by_author.items():
-            Lead.browse(sorted(lead_ids))._message_subscribe(partner_ids=[author_id])
+        self._subscribe_authors(messages)
         for message, values in zip(messages, values_list):
             Lead.browse(message.res_id)._message_post_after_hook(message, values)
         # the job sends them once the inbox is drained; Odoo's own cron is the
@@ -228,6 +222,31 @@ class LeadChannelCapture(models.AbstractModel):
         self.env["lead.channel.event"].browse([post[0] for post in posts]).invalidate_recordset(
             ["posted_message_id"])
         return messages
+
+    @api.model
+    def _subscribe_authors(self, messages):
+        """The customers follow their leads, as ``message_post`` subscribes
+        its author, with Odoo's default subtypes: one search and one create
+        for the chunk (``_message_subscribe`` subscribes one partner list to
+        all its records, so a burst of new contacts would cost one call each)."""
+        pairs = {(message.res_id, message.author_id.id) for message in messages
+                 if message.author_id.active}
+        if not pairs:
+            return
+        Followers = self.env["mail.followers"].sudo()
+        existing = Followers.search_fetch([
+            ("res_model", "=", "crm.lead"), ("res_id", "in", list({pair[0] for pair in pairs})),
+            ("partner_id", "in", list({pair[1] for pair in pairs}))], ["res_id", "partner_id"])
+        pairs -= {(follower.res_id, follower.partner_id.id) for follower in existing}
+        if not pairs:
+            return
+        default, _internal, external = self.env["mail.message.subtype"]._default_subtypes("crm.lead")
+        customers = set(self.env["res.partner"].sudo().browse(
+            {pair[1] for pair in pairs}).filtered("partner_share").ids)
+        Followers.create([{
+            "res_model": "crm.lead", "res_id": res_id, "partner_id": partner_id,
+            "subtype_ids": [Command.set(external if partner_id in customers else default)],
+        } for res_id, partner_id in sorted(pairs)])
 
     @api.model
     def _inbound_message_values(self, leads, posts):

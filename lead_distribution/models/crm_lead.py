@@ -128,7 +128,10 @@ class CrmLead(models.Model):
         # still unassigned: one may have been deleted or given an owner since
         leads = self.browse(lead_ids).exists().filtered(lambda lead: not lead.user_id)
         if leads:
-            leads.with_context(lead_distribution_creating=True,
+            # created in this transaction: like a lead created with its owner,
+            # no owner-change message (Odoo discards a new record's tracking);
+            # the routing notes are then logged together, in one batch
+            leads.with_context(lead_distribution_creating=True, mail_notrack=True,
                                lead_distribution_route_at_commit=False)._lead_distribution_route(
                 kind="auto", team_fallback_ids=set(leads.ids))
             self.env.flush_all()  # precommit hooks run after the ORM's last flush

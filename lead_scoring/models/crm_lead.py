@@ -305,13 +305,17 @@ class CrmLead(models.Model):
         """Fill the empty qualification fields of these leads from the buying
         signals of their new customer messages ``{lead id: messages}``, with one
         write per distinct set of values and one chatter note per lead."""
+        founds = {}
+        for lead in self:
+            if (lead.company_id or self.env.company).lead_read_signals:
+                found = lead._lead_read_message_signals(messages_by_lead[lead.id])
+                if found:
+                    founds[lead] = found
+        # openness last: it reads the probability, which a lead created in
+        # this transaction would compute now and again after its routing
         fills = {}
-        for lead in self._lead_filter_open():
-            if not (lead.company_id or self.env.company).lead_read_signals:
-                continue
-            found = lead._lead_read_message_signals(messages_by_lead[lead.id])
-            if not found:
-                continue
+        for lead in self.browse([lead.id for lead in founds])._lead_filter_open():
+            found = founds[lead]
             read = lead._lead_signals_read()
             read_kinds = {kind for kind, name in SIGNAL_FIELDS.items() if name in read}
             current = {kind: lead[name] for kind, name in SIGNAL_FIELDS.items()}
