@@ -41,3 +41,14 @@ class TestRoutingNote(LeadDistributionCase):
     def test_new_lead_note_is_logged_at_once(self):
         lead = self.Tracked.create({"name": "New lead", "type": "lead"})
         self.assertEqual(len(self._notes(lead, "Routed to Ali by rule 'Main'")), 1)
+
+    def test_new_lead_routed_at_commit_shows_no_owner_change(self):
+        """The inbox job creates leads and routes them as its transaction
+        commits: like a lead created with its owner, the chatter shows the
+        one note, without an owner "change" from nobody."""
+        lead = self.Tracked.with_context(lead_distribution_route_at_commit=True).create(
+            {"name": "From WhatsApp", "type": "lead"})
+        self.env.cr.flush()  # what commit() runs: the pre-commit hooks route the lead
+        self.assertEqual(lead.user_id, self.ali)
+        self.assertEqual(len(self._notes(lead, "Routed to Ali by rule 'Main'")), 1)
+        self.assertFalse(lead.message_ids.sudo().tracking_value_ids)
