@@ -20,7 +20,7 @@ IDLE_POLL = 0.1
 IDLE_LINGER = 2
 SCAN_SIZE = 2000  # due events looked at when choosing the next chunk (ids only)
 NEW_CONTACTS_CHUNK = 100  # first messages of new contacts: their leads are created together
-NOTIFY_BATCH = 50  # queued follower notifications sent between two looks at the inbox
+NOTIFY_BATCH = 10  # notifications sent between two looks at the inbox: a new delivery waits for ~10 at most
 
 
 class LeadChannelEvent(models.Model):

@@ -141,13 +141,6 @@ def suggest_points(stats, min_sample=MIN_SAMPLE):
     return max(-MAX_SUGGESTED, min(MAX_SUGGESTED, value))
 
 
-def score_gap(won_scores, lost_scores):
-    """(average won, average lost, gap) of two lists of scores."""
-    avg_won = sum(won_scores) / len(won_scores) if won_scores else 0.0
-    avg_lost = sum(lost_scores) / len(lost_scores) if lost_scores else 0.0
-    return avg_won, avg_lost, avg_won - avg_lost
-
-
 def gap_narrowed(current_gap, previous_gap, tolerance=0.1):
     """True when the won-vs-lost gap shrank by more than ``tolerance`` (share)."""
     if previous_gap is None or previous_gap <= 0:

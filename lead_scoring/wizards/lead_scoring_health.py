@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..core.scoring import (
-    MIN_CLOSED, RuleStats, enough_closed, gap_narrowed, score_gap, suggest_points,
+    MIN_CLOSED, RuleStats, enough_closed, gap_narrowed, suggest_points,
 )
 
 
@@ -37,28 +37,36 @@ class LeadScoringHealth(models.TransientModel):
             health.display_name = _("Scoring Health %(start)s → %(end)s",
                                      start=health.date_from, end=health.date_to)
 
-    def _closed_leads(self, date_from, date_to):
-        """(won, lost) closed leads of the period: won, or lost with a reason."""
-        Lead = self.env["crm.lead"].with_context(active_test=False)
+    def _closed_domains(self, date_from, date_to):
+        """(won, lost) domains of the period's closed leads: won, or lost with a reason."""
         start = fields.Datetime.to_datetime(date_from)
         end = fields.Datetime.to_datetime(date_to) + relativedelta(days=1)
         base = [("company_id", "in", [self.company_id.id, False]),
                 ("date_closed", ">=", start), ("date_closed", "<", end)]
-        won = Lead.search(expression.AND([base, [("active", "=", True), ("probability", "=", 100)]]))
-        lost = Lead.search(expression.AND([base, [
-            ("active", "=", False), ("probability", "=", 0), ("lost_reason_id", "!=", False)]]))
+        won = expression.AND([base, [("active", "=", True), ("probability", "=", 100)]])
+        lost = expression.AND([base, [
+            ("active", "=", False), ("probability", "=", 0), ("lost_reason_id", "!=", False)]])
         return won, lost
+
+    def _count_and_average(self, domain):
+        """(count, average score) of the leads of ``domain``, in one grouped
+        query: a mature database closes hundreds of thousands in a quarter."""
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        [(count, average)] = Lead._read_group(domain, [], ["__count", "lead_score:avg"])
+        return count, average or 0.0
 
     def action_compute(self):
         self.ensure_one()
-        won, lost = self._closed_leads(self.date_from, self.date_to)
-        avg_won, avg_lost, gap = score_gap(won.mapped("lead_score"), lost.mapped("lead_score"))
+        won_domain, lost_domain = self._closed_domains(self.date_from, self.date_to)
+        won_count, avg_won = self._count_and_average(won_domain)
+        lost_count, avg_lost = self._count_and_average(lost_domain)
+        gap = avg_won - avg_lost
         length = (self.date_to - self.date_from).days + 1
-        prev_won, prev_lost = self._closed_leads(
-            self.date_from - relativedelta(days=length), self.date_from - relativedelta(days=1))
+        prev_won, prev_lost = (self._count_and_average(domain) for domain in self._closed_domains(
+            self.date_from - relativedelta(days=length), self.date_from - relativedelta(days=1)))
         prev_gap = None
-        if prev_won and prev_lost:
-            prev_gap = score_gap(prev_won.mapped("lead_score"), prev_lost.mapped("lead_score"))[2]
+        if prev_won[0] and prev_lost[0]:
+            prev_gap = prev_won[1] - prev_lost[1]
         warning = False
         if prev_gap is not None and gap_narrowed(gap, prev_gap):
             warning = _(
@@ -68,18 +76,18 @@ class LeadScoringHealth(models.TransientModel):
         rules = self.env["lead.scoring.rule"].search(
             [("company_id", "in", [self.company_id.id, False])])
         Lead = self.env["crm.lead"].with_context(active_test=False)
-        enough = enough_closed(len(won), len(lost))
+        enough = enough_closed(won_count, lost_count)
         data_warning = False if enough else _(
             "Not enough data yet: %(won)s won and %(lost)s lost leads closed in this period. "
             "Win rates and suggested points need at least %(min)s of each; widen the period "
-            "or wait for more closed leads.", won=len(won), lost=len(lost), min=MIN_CLOSED)
+            "or wait for more closed leads.", won=won_count, lost=lost_count, min=MIN_CLOSED)
         lines = [fields.Command.clear()]
-        for rule in rules:  # one query per rule over all closed leads
-            matched = Lead.search([("id", "in", (won | lost).ids)] + rule._get_domain())
+        for rule in rules:  # two counts per rule, whatever the number of closed leads
             stats = RuleStats(
                 rule_id=rule.id, points=rule.points,
-                matched_won=len(matched & won), matched_lost=len(matched & lost),
-                total_won=len(won), total_lost=len(lost))
+                matched_won=Lead.search_count(expression.AND([won_domain, rule._get_domain()])),
+                matched_lost=Lead.search_count(expression.AND([lost_domain, rule._get_domain()])),
+                total_won=won_count, total_lost=lost_count)
             lines.append(fields.Command.create({
                 "rule_id": rule.id,
                 "current_points": rule.points,
@@ -92,7 +100,7 @@ class LeadScoringHealth(models.TransientModel):
                 "suggested_points": suggest_points(stats) if enough else rule.points,
             }))
         self.write({
-            "won_count": len(won), "lost_count": len(lost),
+            "won_count": won_count, "lost_count": lost_count,
             "avg_score_won": avg_won, "avg_score_lost": avg_lost, "score_gap": gap,
             "previous_score_gap": prev_gap or 0.0, "gap_warning": warning,
             "enough_data": enough, "data_warning": data_warning,

@@ -119,13 +119,16 @@ def fill(cr, upto, users, team):
     won_stage = cr.fetchone()[0]
     cr.execute("SELECT id FROM crm_stage WHERE is_won IS NOT TRUE ORDER BY sequence LIMIT 1")
     new_stage = cr.fetchone()[0]
+    cr.execute("SELECT id FROM crm_lost_reason ORDER BY id LIMIT 1")
+    reason = cr.fetchone()[0]
     cr.execute("SELECT company_id FROM crm_team WHERE id = %s", [team.id])
     company = cr.fetchone()[0]
     cr.execute("""
         INSERT INTO crm_lead (name, type, active, probability, user_id, team_id, company_id, stage_id,
                               lead_timeline, priority, create_date, write_date, date_open,
                               create_uid, write_uid, referred, phone, phone_sanitized,
-                              email_from, email_normalized, channel_contact_ref)
+                              email_from, email_normalized, channel_contact_ref,
+                              date_closed, lost_reason_id, lead_score)
         SELECT 'Filler ' || g, 'opportunity',
                g %% 10 <> 1,                                           -- lost: archived
                CASE WHEN g %% 10 = 0 THEN 10 WHEN g %% 10 = 1 THEN 0 ELSE 100 END,
@@ -134,12 +137,15 @@ def fill(cr, upto, users, team):
                'unknown', '0', d, d, d, 1, 1, 'filler',
                '+601' || lpad(g::text, 8, '0'), '+601' || lpad(g::text, 8, '0'),
                'c' || g || '@example.com', 'c' || g || '@example.com',
-               CASE WHEN g %% 3 = 0 THEN 'psid-' || g END
+               CASE WHEN g %% 3 = 0 THEN 'psid-' || g END,
+               CASE WHEN g %% 10 <> 0 THEN d + interval '3 days' END,  -- closed 3 days later
+               CASE WHEN g %% 10 = 1 THEN %(reason)s END,
+               CASE WHEN g %% 10 = 1 THEN g %% 40 ELSE g %% 90 END   -- won leads score higher
           FROM generate_series(%(start)s, %(stop)s) g,
                LATERAL (SELECT now() AT TIME ZONE 'UTC' - (g %% 400) * interval '1 day'
                                - (g %% 86400) * interval '1 second' AS d) t
     """, {"users": users.ids, "n": len(users), "team": team.id, "company": company, "new": new_stage,
-          "won": won_stage, "start": have + 1, "stop": upto})
+          "won": won_stage, "reason": reason, "start": have + 1, "stop": upto})
     cr.commit()
     print("filled %d -> %d leads in %.0f s" % (have, upto, time.time() - t0), flush=True)
     return upto - have
@@ -314,6 +320,14 @@ def reports(env, team):
             env[model].read_group(domain + [("team_id", "=", team.id)], ["__count"], groupby, lazy=False)
             times.append((time.perf_counter() - t) * 1000)
         result[label] = min(times)
+    # Scoring Health: won and lost leads closed in the last 90 days against every scoring rule
+    times = []
+    for _i in range(3):
+        env.invalidate_all()
+        t = time.perf_counter()
+        env["lead.scoring.health"].create({}).action_compute()
+        times.append((time.perf_counter() - t) * 1000)
+    result["Scoring Health (90 days)"] = min(times)
     return result
 
 
@@ -374,7 +388,7 @@ def measure(env, label, users, team, members, rule, args):
     for name, ms in crons(env).items():
         print("cron %-18s nothing due: %6.1f ms" % (name, ms), flush=True)
     for name, ms in reports(env, team).items():
-        print("report %-9s read_group (one team, 90 days): %6.1f ms" % (name, ms), flush=True)
+        print("report %-9s (one team, 90 days): %6.1f ms" % (name, ms), flush=True)
     rates = backlog(env, team, args.backlog, args.skip_odoo, args.profile)
     for name, (done, elapsed, cpu) in rates.items():
         print("backlog %-4s: %d/%d leads in %.2f s = %.1f leads/s%s" % (
