@@ -327,7 +327,7 @@ def reports(env, team):
         t = time.perf_counter()
         env["lead.scoring.health"].create({}).action_compute()
         times.append((time.perf_counter() - t) * 1000)
-    result["Scoring Health (90 days)"] = min(times)
+    result["health"] = min(times)  # Scoring Health, the whole company
     return result
 
 
@@ -388,7 +388,7 @@ def measure(env, label, users, team, members, rule, args):
     for name, ms in crons(env).items():
         print("cron %-18s nothing due: %6.1f ms" % (name, ms), flush=True)
     for name, ms in reports(env, team).items():
-        print("report %-9s (one team, 90 days): %6.1f ms" % (name, ms), flush=True)
+        print("report %-9s (90 days%s): %6.1f ms" % (name, "" if name == "health" else ", one team", ms), flush=True)
     rates = backlog(env, team, args.backlog, args.skip_odoo, args.profile)
     for name, (done, elapsed, cpu) in rates.items():
         print("backlog %-4s: %d/%d leads in %.2f s = %.1f leads/s%s" % (
