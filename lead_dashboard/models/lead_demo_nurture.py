@@ -72,6 +72,8 @@ class NurtureSteps:
         # Odoo's mail gateway, as the fetchmail server hands it a customer's answer
         self.env["mail.thread"].with_context(**self._ctx(when)).message_process(
             False, msg.as_string())
+        # the owner answers and books the viewing
+        self.push(when + timedelta(minutes=self.rng.randrange(20, 180)), "reply", index, n=2)
         if self.rng.random() < 0.55:
             won = when + timedelta(days=self.rng.randrange(2, 9), hours=self.rng.randrange(0, 6))
             if won < self.now:
