@@ -311,7 +311,10 @@ class _Simulation(NurtureSteps):
         listing, price = rng.choice(T.LISTINGS[team])
         lang = "ms" if rng.random() < 0.45 else "en"
         budget = int(price * rng.choice((0.8, 0.9, 1.0, 1.1)) / 1000)
-        return {"name": name, "phone": "+601%d%07d" % (rng.randrange(1, 10), 1000000 + index * 7919 % 8999999),
+        # mobile prefixes 012-019 (+60 11 takes eight digits): none of the numbers
+        # contains another test's digits (crm's phone search looks for "1122")
+        prefix = 2 + rng.randrange(1, 10) % 8
+        return {"name": name, "phone": "+601%d%07d" % (prefix, 1000000 + index * 7919 % 8999999),
                 "email": "%s.%d@example.my" % (name.split()[0].lower(), index), "listing": listing,
                 "price": price, "lang": lang, "budget": budget}
 
