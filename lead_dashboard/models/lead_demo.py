@@ -27,6 +27,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from . import lead_demo_texts as T
+from .lead_demo_nurture import NurtureSteps
 
 _logger = logging.getLogger(__name__)
 
@@ -80,8 +81,9 @@ class LeadDashboardDemo(models.AbstractModel):
         sim.run()
         self._demo_shift_dates(sim)
         self._demo_after(agents, sim.now)
-        _logger.info("lead_dashboard: demo agency built in %.1f s, %.1f s of Odoo's CPU (%d leads, %d deliveries)",
-                     time.monotonic() - started, time.process_time() - cpu, len(sim.leads), len(sim.events))
+        _logger.info("lead_dashboard: demo agency built in %.1f s, %.1f s of Odoo's CPU (%d leads, %d deliveries, "
+                     "%d nurture cron runs)", time.monotonic() - started, time.process_time() - cpu,
+                     len(sim.leads), len(sim.events), sim.nurture_runs)
         return True
 
     @api.model
@@ -201,8 +203,9 @@ class LeadDashboardDemo(models.AbstractModel):
             UPDATE mail_message m
                SET date = s.t, create_date = s.t, write_date = s.t
               FROM (SELECT m2.id,
-                           (SELECT b.t FROM unnest(%s::int[], %s::timestamp[]) AS b(first_id, t)
-                             WHERE b.first_id <= m2.id ORDER BY b.first_id DESC LIMIT 1) AS t
+                           (SELECT b.t FROM unnest(%s::int[], %s::timestamp[]) WITH ORDINALITY
+                                            AS b(first_id, t, n)
+                             WHERE b.first_id <= m2.id ORDER BY b.first_id DESC, b.n DESC LIMIT 1) AS t
                       FROM mail_message m2
                      WHERE m2.id >= %s AND m2.date >= %s) s
              WHERE m.id = s.id AND s.t IS NOT NULL""",
@@ -217,7 +220,7 @@ class LeadDashboardDemo(models.AbstractModel):
         self.env.flush_all()
 
 
-class _Simulation:
+class _Simulation(NurtureSteps):
     """The 60 days, step by step in time order (a heap of pending steps)."""
 
     def __init__(self, env, agents, rng):
@@ -235,6 +238,7 @@ class _Simulation:
         self.events = {}  # event id -> simulated reception
         self.steps = []  # (first mail_message id of the step, simulated instant)
         self.next_due = None
+        self.nurture_runs = 0
         self.stages = env["crm.stage"].search([("team_id", "=", False)], order="sequence, id")
         self.lost_reasons = [env.ref("lead_dashboard.demo_lost_reason_" + k)
                              for k in ("other_agent", "loan", "budget", "silent")]
@@ -266,13 +270,14 @@ class _Simulation:
             when, _seq, action, index, data = heapq.heappop(self.heap)
             self.sweep(when)
             self.backlog(when)
-            self.env.cr.execute("SELECT COALESCE(max(id), 0) + 1 FROM mail_message")
-            self.steps.append((self.env.cr.fetchone()[0], when))
+            self.nurture(when)
+            self.mark(when)
             getattr(self, "do_" + action)(when, index, **data)
             # what a commit would run now: the step's tracking messages and hooks are
             # finalised by its own user and clock, not by a later step's
             self.env.cr.flush()
         self.sweep(self.now)
+        self.nurture(self.now)
 
     def backlog(self, when):
         """The backlog job's work (``_cron_lead_distribution_backlog``) at ``when``:
@@ -306,7 +311,10 @@ class _Simulation:
         listing, price = rng.choice(T.LISTINGS[team])
         lang = "ms" if rng.random() < 0.45 else "en"
         budget = int(price * rng.choice((0.8, 0.9, 1.0, 1.1)) / 1000)
-        return {"name": name, "phone": "+601%d%07d" % (rng.randrange(1, 10), 1000000 + index * 7919 % 8999999),
+        # mobile prefixes 012-019 (+60 11 takes eight digits): none of the numbers
+        # contains another test's digits (crm's phone search looks for "1122")
+        prefix = 2 + rng.randrange(1, 10) % 8
+        return {"name": name, "phone": "+601%d%07d" % (prefix, 1000000 + index * 7919 % 8999999),
                 "email": "%s.%d@example.my" % (name.split()[0].lower(), index), "listing": listing,
                 "price": price, "lang": lang, "budget": budget}
 
@@ -392,7 +400,9 @@ class _Simulation:
             return
         self.leads[index] = {"lead": lead, "created": when, "closed": None, "staged": None,
                              "channel": channel, "cust": cust}
+        self.apply_contact_name(lead, channel, cust)
         self._plan_lead(when, index, channel, day)
+        self.plan_nurture(when, index, channel, day)
 
     def _plan_lead(self, when, index, channel, day):
         rng = self.rng

@@ -70,3 +70,14 @@ CONTACTED_NOTES = [
     "Telefon pelanggan, dia minta sebut harga terperinci.",
     "Met at the showroom, walked through the show unit.",
 ]
+# customers' e-mail answers to a nurture e-mail
+NURTURE_REPLIES = {
+    "ms": [
+        "Terima kasih atas e-mel. Saya masih berminat dengan {listing}, boleh buat viewing Sabtu ni?",
+        "Salam, bajet saya sekitar RM{budget}k. Tolong hantar senarai unit yang sesuai.",
+    ],
+    "en": [
+        "Thanks for following up. I'm still interested in {listing}, can we view it this Saturday?",
+        "Hi, my budget is around RM{budget}k now. Please send me the listings that fit.",
+    ],
+}

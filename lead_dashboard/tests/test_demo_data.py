@@ -105,3 +105,79 @@ class TestDemoData(TransactionCase):
         team_data = self.env["lead.dashboard"].get_dashboard_data(
             fields.Date.to_string(today - timedelta(days=60)), fields.Date.to_string(today), kl.id)
         self.assertGreater(team_data["totals"]["leads"]["value"], 50)
+
+    def test_nurture_alive_and_agrees(self):
+        """The agency's own sequences enrolled, e-mailed, were answered and led
+        to sales; the dashboard's nurture tile and the Nurture report agree
+        with the leads and the log. The shipped sequences stay off."""
+        self.assertFalse(self.env.ref("lead_sla.nurture_sequence_cold").active)
+        self.assertFalse(self.env.ref("lead_sla.nurture_sequence_lost").active)
+        sequences = self.env.ref("lead_dashboard.demo_nurture_sequence_cold") \
+            | self.env.ref("lead_dashboard.demo_nurture_sequence_lost")
+        self.assertTrue(all(sequences.mapped("active")))
+        kl = self.env.ref("lead_dashboard.demo_team_kl")
+        today = fields.Date.context_today(self.env["lead.dashboard"])
+        tile = self.env["lead.dashboard"].get_dashboard_data(
+            fields.Date.to_string(today - timedelta(days=61)), fields.Date.to_string(today), kl.id)["nurture"]
+        kl_leads = self.leads.filtered(lambda lead: lead.team_id == kl)
+        enrolled = kl_leads.filtered("nurture_sequence_id")
+        replied = enrolled.filtered(lambda lead: lead.nurture_stop_reason == "replied")
+        won = enrolled.filtered(lambda lead: lead.active and lead.probability == 100)
+        self.assertEqual(tile["enrolled"]["value"], len(enrolled))
+        self.assertEqual(tile["replied"]["value"], len(replied))
+        self.assertEqual(tile["won"]["value"], len(won))
+        self.assertTrue(enrolled and replied and won, (len(enrolled), len(replied), len(won)))
+        # the Nurture report (all three teams) against the leads and the log
+        nurtured = self.leads.filtered("nurture_sequence_id")
+        self.assertEqual(nurtured.nurture_sequence_id, sequences, "both sequences enrolled leads")
+        [(enrolled_n, sent_n, replied_n, won_n)] = [tuple(row) for row in self.env["lead.nurture.report"]._read_group(
+            [("sequence_id", "in", sequences.ids)], [], ["enrolled:sum", "sent:sum", "replied:sum", "won:sum"])]
+        Log = self.env["lead.nurture.log"]
+        mine = [("sequence_id", "in", sequences.ids)]
+        # a cold lead later lost is enrolled again, in the lost sequence
+        self.assertEqual(enrolled_n, Log.search_count(mine + [("kind", "=", "enrolled")]))
+        self.assertGreaterEqual(enrolled_n, len(nurtured))
+        stops = Log.search(mine + [("kind", "=", "stopped"), ("stop_reason", "=", "replied")])
+        self.assertEqual(replied_n, len(stops))
+        self.assertGreaterEqual(replied_n, len(nurtured.filtered(lambda lead: lead.nurture_stop_reason == "replied")))
+        won_enrolments = Log.search(mine + [("kind", "=", "enrolled")]).filtered(
+            lambda log: log.lead_id.active and log.lead_id.probability == 100 and log.lead_id.date_closed >= log.date)
+        self.assertEqual(won_n, len(won_enrolments))
+        self.assertTrue(won_n and sent_n, (won_n, sent_n))
+        # the steps went out as e-mails from the owner, dated over the 60 days
+        mails = self.env["mail.message"].search([
+            ("model", "=", "crm.lead"), ("res_id", "in", nurtured.ids), ("message_type", "=", "email_outgoing")])
+        self.assertEqual(len(mails), sent_n)
+        self.assertLess(min(mails.mapped("date")), fields.Datetime.now() - timedelta(days=20))
+        for mail in mails:
+            self.assertIn(mail.author_id.name, mail.body)
+            self.assertIn("Hartanah Demo", mail.body)
+            for placeholder in ("YourCompany", "Jason Lim", "Syarikat Maju"):
+                self.assertNotIn(placeholder, mail.body)
+        # "replied": the customer's e-mail answer to a nurture e-mail, through the mail gateway
+        for stop in stops:
+            answers = stop.lead_id.message_ids.filtered(
+                lambda m, s=stop: m.message_type == "email" and m.author_id == s.lead_id.partner_id
+                and m.parent_id.message_type == "email_outgoing" and m.date <= s.date)
+            self.assertTrue(answers, stop.lead_id.name)
+        # a lead of another team is not the demo's to nurture
+        other = self.env["crm.lead"].create({
+            "name": "Not the agency's", "type": "opportunity", "email_from": "someone@example.com",
+            "team_id": self.env.ref("sales_team.team_sales_department").id,
+            "user_id": self.env.ref("base.user_admin").id})
+        self.assertEqual(other.lead_tier, "cold")
+        other.action_lead_sla_mark_contacted("Called the customer, will send the brochure")
+        self.assertFalse(other.nurture_sequence_id)
+
+    def test_messenger_instagram_contacts_named(self):
+        """The Graph name job's answer applied: no placeholder left on the
+        agency's Messenger / Instagram contacts and their leads."""
+        chat = self.leads.filtered(lambda lead: lead.channel_id.channel_type in ("messenger", "instagram"))
+        self.assertGreater(len(chat), 20)
+        for lead in chat:
+            for text in (lead.partner_id.name, lead.contact_name, lead.name):
+                self.assertNotRegex(text or "", r"(Messenger|Instagram) user \d{4}")
+            self.assertEqual(lead.contact_name, lead.partner_id.name)
+        rows = self.env["lead.channel.contact.name"].sudo().search([("channel_id", "in", chat.channel_id.ids)])
+        self.assertEqual(set(rows.mapped("state")), {"done"})
+        self.assertEqual(set(rows.mapped("name")), set(chat.partner_id.mapped("name")))

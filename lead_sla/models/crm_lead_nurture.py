@@ -91,7 +91,9 @@ class CrmLead(models.Model):
         sequences = [s for s in self._lead_nurture_sequence_data() if s["trigger"] == trigger]
         if not sequences:
             return self.browse()
-        now = fields.Datetime.now()
+        # the suite's clock hook, as the SLA clocks: a replayed or simulated
+        # first response enrols at its own instant
+        now = self._lead_sla_now()
         groups = {}
         for lead in self:
             if lead.nurture_state == "running":
@@ -325,7 +327,7 @@ class CrmLead(models.Model):
                 done |= self.browse(ids)
             self.browse(ids).write(vals)
         if done:
-            self.env["lead.nurture.log"]._lead_nurture_log(done, "done", step_id=False)
+            self.env["lead.nurture.log"]._lead_nurture_log(done, "done", step_id=False, date=now)
 
     def _lead_nurture_fail(self, errors, now):
         """Log each failure; retry later with a growing delay, and after the
@@ -336,7 +338,7 @@ class CrmLead(models.Model):
         for lead in self:
             failures = lead.nurture_failures + 1
             error = errors[lead.id]
-            Log._lead_nurture_log(lead, "failed", error=error, attempt=failures)
+            Log._lead_nurture_log(lead, "failed", error=error, attempt=failures, date=now)
             retry = retry_at(failures, now)
             step = lead.nurture_step_id.display_name
             if retry:

@@ -79,7 +79,10 @@ class LeadNurtureLog(models.Model):
                    AS t(lead_id, enrolment_id, sequence_id, step_id, company_id)
             RETURNING lead_id, id""",
             kind=kind, reason=values.get("stop_reason") or None, error=values.get("error"),
-            attempt=values.get("attempt") or 0, date=values.get("date") or now,
+            attempt=values.get("attempt") or 0,
+            # the suite's clock hook (lead_sla_now): stops and enrolments of a
+            # simulated or replayed event are dated at that event
+            date=values.get("date") or self.env.context.get("lead_sla_now") or now,
             uid=self.env.uid, now=now, leads=list(columns[0]), enrolments=list(columns[1]),
             sequences=list(columns[2]), steps=list(columns[3]), companies=list(columns[4])))
         by_lead = dict(self.env.cr.fetchall())

@@ -22,6 +22,10 @@ class TestLeadNurtureConcurrentCrons(TransactionCase):
                 "name": "Concurrent nurture", "model_id": env["ir.model"]._get_id("crm.lead"),
                 "subject": "Concurrent nurture step", "partner_to": "{{ object.partner_id.id }}",
                 "body_html": "<p>Selamat pagi, our offer is still open.</p>"})
+            # other data's sequences (a demo's) are paused meanwhile: the
+            # workers below would send their leads' due steps too
+            paused = env["lead.nurture.sequence"].search([])
+            paused.active = False
             # the filter keeps the other tests' leads out of this committed sequence
             sequence = env["lead.nurture.sequence"].create({
                 "name": "Concurrent", "trigger": "cold", "sequence": 0,
@@ -34,7 +38,7 @@ class TestLeadNurtureConcurrentCrons(TransactionCase):
             lead._lead_sla_first_response("contacted")
             self.assertEqual(lead.nurture_state, "running")
             self.ids = {"lead": lead.id, "partner": customer.id, "template": template.id,
-                        "sequence": sequence.id}
+                        "sequence": sequence.id, "paused": paused.ids}
             self.due = lead.nurture_next_date
         self.addCleanup(self._cleanup)
 
@@ -45,6 +49,7 @@ class TestLeadNurtureConcurrentCrons(TransactionCase):
                                      ("res_id", "=", self.ids["lead"])]).unlink()
             env["crm.lead"].browse(self.ids["lead"]).unlink()
             env["lead.nurture.sequence"].browse(self.ids["sequence"]).unlink()
+            env["lead.nurture.sequence"].browse(self.ids["paused"]).active = True
             env["mail.template"].browse(self.ids["template"]).unlink()
             env["res.partner"].browse(self.ids["partner"]).unlink()
             cron = env.ref("lead_sla.ir_cron_nurture")
