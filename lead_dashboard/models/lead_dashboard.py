@@ -157,6 +157,7 @@ class LeadDashboard(models.AbstractModel):
         total = sum(count for *_keys, count in groups)
         won = sum(row[2] for row in won_groups)
         lost = sum(count for _reason, count in lost_groups)
+        no_reason = _("No reason")  # out of the comprehension: _() finds the language in this frame
         return {
             "totals": {
                 "leads": fig(total, period),
@@ -169,7 +170,7 @@ class LeadDashboard(models.AbstractModel):
             "stages": self._lead_dashboard_stages(period, groups, won),
             "lost_reasons": [{
                 "id": reason.id,
-                "name": reason.name or _("No reason"),
+                "name": reason.name or no_reason,
                 "count": fig(count, period + LOST + [("lost_reason_id", "=", reason.id or False)]),
                 "share": figures.rate(count, lost),
             } for reason, count in sorted(lost_groups, key=lambda g: -g[1])],
