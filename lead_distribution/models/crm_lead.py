@@ -194,19 +194,11 @@ class CrmLead(models.Model):
                    if self._fields[name].relational and self._fields[name].check_company]
         if not checked:
             return None
-        leads = self.sudo().with_context(active_test=False)
-        if all(self._fields[name].type == "many2one" for name in checked):
-            # one grouped read of the batch (reading each lead's values cost
-            # more than the check): the first lead of each distinct combination
-            groups = leads._read_group([("id", "in", self.ids)], ["company_id"] + checked, ["id:min"],
-                                       order="id:min")
-            representatives = [row[-1] for row in groups]
-        else:
-            keys = {}
-            for lead in leads:
-                keys.setdefault(tuple(lead[name]._ids for name in ["company_id"] + checked), lead.id)
-            representatives = list(keys.values())
-        return super(CrmLead, self.browse(representatives))._check_company(fnames)
+        representatives = {}
+        for lead in self.sudo():
+            key = tuple(lead[name]._ids for name in ["company_id"] + checked)
+            representatives.setdefault(key, lead.id)
+        return super(CrmLead, self.browse(list(representatives.values())))._check_company(fnames)
 
     def _lead_distribution_ids(self, fname):
         """Ids of many2one ``fname`` of the leads of ``self``, in order (0 for none)."""
