@@ -148,6 +148,9 @@ class CrmLead(models.Model):
         # company of each group's leads on its own: checked once for the whole
         # batch after the writes instead (same verdict, same error).
         Writer = Lead.with_context(lead_distribution_check_later=True)
+        # the open-lead counts remember each lead's owner before its change:
+        # read for the whole batch at once rather than in each write
+        self.env["lead.distribution.open.count"]._note_changing_leads(decided)
         for (user_id, team_id), ids in groups.items():
             companies = user_companies.get(user_id)
             keep = Lead.browse([i for i in ids if not lead_company[i] or companies is None

@@ -148,7 +148,12 @@ class LeadRoutingRule(models.Model):
         if len(leads) <= SMALL_BATCH:
             return {rule.id: rule._match(leads, company) for rule in self}
         Lead = self.env["crm.lead"].sudo()
-        batch = [("id", "in", leads.ids)]
+        # Each sub-query only has to cover the batch (the outer scan keeps its
+        # exact ids): a backlog's batch is a run of consecutive ids, so an id
+        # range spares every sub-query the whole list of ids (parsed once per rule)
+        low, high = min(leads.ids), max(leads.ids)
+        dense = high - low < 2 * len(leads)
+        batch = [("id", ">=", low), ("id", "<=", high)] if dense else [("id", "in", leads.ids)]
         matches = {rule.id: set() for rule in self}
         columns = [SQL("%s IN %s", SQL.identifier(Lead._table, "id"), Lead._search(
             expression.AND([batch, rule._matching_domain(company)])).subselect()) for rule in self]

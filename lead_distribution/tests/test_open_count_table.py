@@ -6,6 +6,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
+from ..models.lead_distribution_open_count import BULK
 from .common import LeadDistributionCase
 
 
@@ -84,6 +85,29 @@ class TestKeptOpenCounts(LeadDistributionCase):
         self.env.cr.flush()
         closed.unlink()
         self.assertCounts({"Ali": 0, "Siti": 0, "Bo": 0}, "a closed lead deleted counted nothing")
+
+    def test_batches_of_many_leads(self):
+        """From BULK leads on, owners are read with one grouped query: the
+        counts stay right for a backlog routing and for mass changes."""
+        bulk = BULK + 10
+        self._rule()
+        self.company.lead_distribution_instant = False
+        waiting = self._leads(bulk)
+        self.env.cr.flush()
+        self.assertTrue(all(waiting.mapped("lead_routing_pending")))
+        self.env["crm.lead"]._cron_lead_distribution_backlog()
+        self.assertEqual(len(waiting.filtered("user_id")), bulk)
+        third, rest = divmod(bulk, 3)
+        self.assertCounts({"Ali": third + (rest > 0), "Siti": third + (rest > 1), "Bo": third},
+                          "backlog routed in one batch")
+        waiting[:5].action_set_won()
+        waiting[5:8].action_archive()
+        waiting[8:].write({"user_id": self.bo.id})
+        self.assertCounts({"Ali": 0, "Siti": 0, "Bo": bulk - 8}, "won, archived, then mass reassigned")
+        (waiting[:5] | waiting[5:8]).with_context(active_test=False).write({"user_id": self.siti.id})
+        self.assertCounts({"Ali": 0, "Siti": 0, "Bo": bulk - 8}, "closed leads moved: nobody's count")
+        waiting[5:8].action_unarchive()
+        self.assertCounts({"Ali": 0, "Siti": 3, "Bo": bulk - 8}, "restored")
 
     def test_unrelated_write_touches_no_count(self):
         lead = self._leads(1, user_id=self.ali.id)
