@@ -14,3 +14,4 @@ from . import lead_nurture_step
 from . import lead_nurture_log
 from . import crm_lead_nurture
 from . import mail_template
+from . import mail_render_mixin
