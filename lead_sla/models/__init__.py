@@ -14,4 +14,3 @@ from . import lead_nurture_step
 from . import lead_nurture_log
 from . import crm_lead_nurture
 from . import mail_template
-from . import mail_render_mixin
