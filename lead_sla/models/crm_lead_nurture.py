@@ -428,7 +428,30 @@ class CrmLead(models.Model):
                 "res_ids": repr(self.ids), "template_id": template.id,
                 "author_id": author.id, "force_send": False,
             })
-        composer._action_send_mail()
+        # Odoo's mass-mail values (rendering, recipients, blacklist and
+        # opt-outs, message ids) for the whole batch; the records are created
+        # below instead of by _action_send_mail, which works by 50 and
+        # creates each message through mail.mail's _inherits (its body is
+        # then sanitised three times instead of twice)
+        values = composer._prepare_mail_values(self.ids)
+        mails = self._lead_nurture_create_mails([values[lead_id] for lead_id in self.ids])
+        self._message_mail_after_hook(mails)
+
+    def _lead_nurture_create_mails(self, vals_list):
+        """The mail.mail records of ``vals_list`` (values for mail.mail, as
+        the composer prepares them): their chatter messages first, in one
+        create, then the e-mails linked to them, in one create."""
+        # sudo: queued e-mails are technical records, as in Odoo's composer
+        Mail = self.env["mail.mail"].sudo()
+        inherited = {name for name, field in Mail._fields.items() if field.inherited}
+        message_vals, mail_vals = [], []
+        for vals in vals_list:
+            message_vals.append({k: v for k, v in vals.items() if k in inherited})
+            mail_vals.append({k: v for k, v in vals.items() if k not in inherited})
+        messages = self.env["mail.message"].sudo().create(message_vals)
+        for message, vals in zip(messages, mail_vals):
+            vals["mail_message_id"] = message.id
+        return Mail.create(mail_vals)
 
     def _lead_nurture_send_activity(self, step):
         """A to-do for each lead's salesperson (the team leader without)."""

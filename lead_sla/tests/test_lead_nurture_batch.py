@@ -81,3 +81,74 @@ class TestLeadNurtureBatch(LeadNurtureCase):
         with freeze_time(T0 + DAY):
             self.assertEqual(len(self._logs(good, "sent")), 1)
             self.assertFalse(self._logs(bad, "sent"))
+
+    def test_batch_inline_fields_equal_per_record_rendering(self):
+        # subject, sender and recipients: each {{ }} expression is evaluated
+        # once for the batch, with the texts of Odoo's per-record rendering
+        leads = self._leads()
+        batched = 0
+        for xmlid in SHIPPED:
+            template = self.env.ref(xmlid)
+            batch = template.with_context(lead_nurture_batch_render=True)
+            for field in ("subject", "email_from", "partner_to", "email_to"):
+                expected = template._render_field(field, leads.ids)
+                self.assertEqual(batch._render_field(field, leads.ids), expected)
+                # a fixed text or a plain field path is not evaluated at all
+                if not template._has_unsafe_expression_template_inline_template(
+                        template[field], "crm.lead"):
+                    continue
+                rendered = batch._lead_nurture_render_inline_batch(
+                    template[field], "crm.lead", leads.ids)
+                self.assertIsNotNone(rendered, "the batch path must be taken for %s.%s"
+                                     % (xmlid, field))
+                self.assertEqual(rendered, expected, "%s.%s" % (xmlid, field))
+                batched += 1
+        self.assertGreaterEqual(batched, 9)
+        subjects = self.env.ref(SHIPPED[0])._render_field("subject", leads.ids)
+        self.assertIn("Siti <Aminah> & Co", subjects[leads[0].id], "a subject is plain text")
+        self.assertIn("Ah Kow", subjects[leads[1].id], "the default of an empty name")
+
+    def test_each_customer_gets_one_email_kept_in_the_chatter(self):
+        leads = self.env["crm.lead"]
+        for name in ("Aminah", "Kumar", "Mei Ling"):
+            partner = self.env["res.partner"].create({"name": name,
+                                                      "email": "%s@c.example.com" % len(name)})
+            leads |= self._enrolled(partner_id=partner.id, name="Lead of %s" % name)
+        blocked = leads[2].partner_id
+        self.env["mail.blacklist"].create({"email": blocked.email})
+        sent, failed = self._run(T0 + DAY)
+        self.assertEqual((sent, failed), (leads, leads.browse()))
+        for lead in leads:
+            customer = lead.partner_id
+            mail = self.env["mail.mail"].search([("model", "=", "crm.lead"),
+                                                 ("res_id", "=", lead.id)])
+            self.assertEqual(len(mail), 1, "one e-mail per step and customer")
+            self.assertEqual(mail.recipient_ids, customer)
+            self.assertEqual(mail.author_id, self.alice.partner_id)
+            self.assertEqual(mail.subject, "Still looking, %s?" % customer.name)
+            shown = lead.message_ids.filtered(lambda m: m.message_type == "email_outgoing")
+            self.assertEqual(shown, mail.mail_message_id, "the team sees that e-mail on the lead")
+            self.assertIn("Hello %s, our offer stands." % customer.name, shown.body)
+            self.assertFalse(shown.is_internal)
+            self.assertNotIn(customer, lead.message_partner_ids,
+                             "the customer is not made a follower of the lead")
+            self.assertFalse(self.env["mail.notification"].search(
+                [("mail_message_id", "=", shown.id)]), "nobody is notified a second time")
+            if customer == blocked:
+                self.assertEqual((mail.state, mail.failure_type), ("cancel", "mail_bl"),
+                                 "a blacklisted address gets no e-mail")
+            else:
+                self.assertEqual(mail.state, "outgoing", "queued, not sent inline")
+
+    def test_failing_subject_of_one_lead_does_not_stop_the_batch(self):
+        self.template.subject = "Still looking, {{ object.partner_id.name.upper() }}?"
+        good = self._enrolled(name="Good lead")
+        bad = self._enrolled(partner_id=False, email_from="nobody@customer.example.com",
+                             name="Bad lead")
+        sent, failed = self._run(T0 + DAY)
+        self.assertEqual((sent, failed), (good, bad))
+        mail = self.env["mail.mail"].search([("model", "=", "crm.lead"), ("res_id", "=", good.id)])
+        self.assertEqual(mail.subject, "Still looking, CUSTOMER CARL?")
+        note = bad.message_ids.filtered(lambda m: "could not be sent" in (m.body or ""))
+        self.assertIn("could not be rendered", note.body)
+        self.assertEqual(bad.nurture_step_id, self.step1, "kept for a retry")
