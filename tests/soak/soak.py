@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Soak with faults: two Odoo servers, one PostgreSQL, crashes and restarts.
 
-    python3 tests/soak/soak.py                 # full: 6 clients x 40 requests, at most 120 s
+    python3 tests/soak/soak.py                 # full: 6 clients x 80 requests, at most 120 s
     python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2   # reduced
 
 Starts its own PostgreSQL cluster on a free loopback port, a database with
 the four addons (installed, or copied from an installed one with --from-db),
 two Odoo servers on 127.0.0.1 (``--workers=2 --max-cron-threads=1`` each)
 and a local Graph API server. Configures channels, agents, a weighted pool,
-a fast SLA policy and a nurture sequence through JSON-RPC; then sends
+a fast SLA policy and a nurture sequence through the web client's JSON routes; then sends
 ``--requests`` signed deliveries per client (a closed loop: the next request
 when the last is answered, no timer; ``--seconds`` bounds it) to both servers
 (20 % duplicates, some to both servers at once) while agents work their
@@ -39,7 +39,7 @@ from load import Builder, Ledger, client, redeliver_all  # noqa: E402
 from servers import (  # noqa: E402
     ADDONS, OdooServer, SoakCluster, copy_database, install, log, set_password, write_config,
 )
-from setup_rpc import APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
+from setup_rpc import AGENT_PASSWORD, APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -49,9 +49,10 @@ def parse_args(argv=None):
                              "--requests per client")
     parser.add_argument("--clients", type=int, default=6, help="concurrent delivery clients (default 6)")
     parser.add_argument("--agents", type=int, default=3, help="agents working their leads (max 3)")
-    parser.add_argument("--requests", type=int, default=40,
-                        help="requests per client (default 40); a client sends the next one when the "
-                             "last is answered, without any timer")
+    parser.add_argument("--requests", type=int, default=80,
+                        help="requests per client (default 80: the load outlasts the faults, so that "
+                             "calm time follows the restarted server too); a client sends the next "
+                             "one when the last is answered, without any timer")
     parser.add_argument("--drain", type=int, default=420, help="max seconds to wait for the inbox to drain")
     parser.add_argument("--p95-ms", type=int, default=150,
                         help="webhook p95 target outside fault windows (0: report it, no target)")
@@ -181,9 +182,11 @@ def run_load(args, budget, servers, setup, ledger, graph_down, db):
     stop = threading.Event()
     clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set))
                for _i in range(args.clients)]
+    sessions = [Rpc(servers[0].url, db, "soak_agent_%d" % (i + 1), AGENT_PASSWORD)
+                for i in range(min(args.agents, len(setup["agents"])))]
     agents = [threading.Thread(target=agent, args=(
-        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop))
-        for i in range(min(args.agents, len(setup["agents"])))]
+        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop, session))
+        for i, session in enumerate(sessions)]
     for thread in clients + agents:
         thread.start()
     for thread in clients:
