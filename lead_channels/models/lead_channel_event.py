@@ -108,12 +108,14 @@ class LeadChannelEvent(models.Model):
         if not items:
             return [], 0
         uid = self.env.uid
+        known = self._stored_external_ids(channel_id, items)
         rows = [SQL("(%s, (SELECT company_id FROM lead_channel WHERE id = %s), %s, %s, %s, "
                     "now() at time zone 'UTC', %s, 0, %s, %s, now() at time zone 'UTC', %s, "
                     "now() at time zone 'UTC')",
                     channel_id, channel_id, str(ext)[:512], kind, _dump(payload), state,
                     remote_addr, uid, uid)
-                for kind, ext, payload, state in ((*item, "new") for item in items)]
+                for kind, ext, payload, state in ((*item, "new") for item in items)
+                if str(ext)[:512] not in known]
         columns = SQL("(channel_id, company_id, external_id, kind, payload, received_at, state, "
                       "attempts, remote_addr, create_uid, create_date, write_uid, write_date)")
 
@@ -128,7 +130,7 @@ class LeadChannelEvent(models.Model):
 
         try:
             with self.env.cr.savepoint(flush=False):
-                inserted = insert(rows)
+                inserted = insert(rows) if rows else []
         except pg_errors.SerializationFailure:
             # REPEATABLE READ: a concurrent delivery of the same id committed
             # after our snapshot. That item is a duplicate; find which one.
@@ -162,6 +164,24 @@ class LeadChannelEvent(models.Model):
         if new_ids:
             self._trigger_processing()
         return new_ids, len(dup_items)
+
+    @api.model
+    def _stored_external_ids(self, channel_id, items):
+        """The external ids of ``items`` already in the inbox (their redeliveries).
+
+        Looked up before the insert: the insert's unique check on an event
+        that the inbox job is processing at that moment (its row locked and
+        updated) would wait for the job's commit, and Meta's answer with it.
+        A plain read sees the committed row at once. An original stored
+        meanwhile by another request is still caught by ON CONFLICT.
+        """
+        # our own table; SQL so that the read is served by the partial unique index
+        # (the ORM's "!=" adds "OR state IS NULL", which that index cannot answer)
+        self.env.cr.execute("""
+            SELECT external_id FROM lead_channel_event
+             WHERE channel_id = %s AND external_id = ANY(%s) AND state <> 'duplicate'
+        """, [channel_id, [str(item[1])[:512] for item in items]])
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
     def _trigger_processing(self):

@@ -17,6 +17,7 @@ from . import (
     test_origin_medium,
     test_quick_capture_defects,
     test_quick_capture_report,
+    test_redelivery_while_processing,
     test_whatsapp_reply,
     test_whatsapp_shapes,
     test_wa_echoes,
