@@ -112,18 +112,20 @@ def configure(rpc, graph_url):
 def agent(servers, db, login, channel_ids, ledger, until, budget, stop, session=None):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
-    actions at most, until the clients are done (``stop``; after
-    MIN_AGENT_ACTIONS at least) or ``until``.
+    calls at most, until the clients are done (``stop``; after
+    MIN_AGENT_ACTIONS successful actions on leads at least) or ``until``.
     Like the clients, a closed loop: the next action when the last one is
     answered, no timer."""
     rng = random.Random()
     # logged in before the load, as a salesperson has the app open before enquiries arrive
     rpcs = {server.name: session.on(server.url) for server in servers} if session else {}
     stages = None
-    for done in range(budget):
-        # a few actions at least, so that a short load still answers (and
-        # thereby enrols in nurture) some leads
-        if (stop.is_set() and done >= MIN_AGENT_ACTIONS) or time.time() >= until:
+    acted = 0  # actions on a lead that succeeded
+    for _call in range(budget):
+        # a few actions on leads at least, so that a short load still answers
+        # (and thereby enrols in nurture) some leads: idle looks and calls that
+        # met a fault do not count
+        if (stop.is_set() and acted >= MIN_AGENT_ACTIONS) or time.time() >= until:
             break
         server = rng.choice(servers)
         start, action, error = time.time(), "login", None
@@ -143,6 +145,7 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, session=
         except (RpcError, requests.RequestException, ValueError) as exc:
             rpcs.pop(server.name, None)
             error = str(exc)[:300]
+        acted += error is None and action not in ("login", "idle")
         with ledger.lock:
             ledger.agent.append((start, server.name, action, error is None, error, time.time()))
 
