@@ -1,7 +1,7 @@
-"""The web client's JSON routes to the Odoo servers: the soak's configuration and its agents.
+"""JSON-RPC to the Odoo servers: the soak's configuration and its agents.
 
-Configuration is done as an administrator's web client would do it; agents
-act through the same routes, logged in as themselves (their rights apply).
+Configuration is done as an administrator would do it through the external
+API; agents act through the same API as themselves (their rights apply).
 """
 import random
 import threading
@@ -22,41 +22,26 @@ class RpcError(Exception):
 
 
 class Rpc:
-    """A user of the web client or the mobile app: one login (a session
-    cookie), then ``/web/dataset/call_kw`` calls.
-
-    Not ``/jsonrpc``'s ``execute_kw``: it checks the password on every call,
-    and each worker process hashes it once (PBKDF2, a CPU-heavy second) before
-    caching it; the load's first webhooks, and a restarted server's, would
-    queue behind those hashings, which no browser session ever causes."""
-
     def __init__(self, url, db, login, password):
-        self.url, self.db = url, db
-        self.http = requests.Session()
-        info = self._post("/web/session/authenticate", {"db": db, "login": login, "password": password})
-        self.uid = (info or {}).get("uid")
+        self.url, self.db, self.password = url, db, password
+        self.uid = self._call("common", "login", db, login, password)
         if not self.uid:
             raise RpcError("login %s refused" % login)
 
-    def on(self, url):
-        """The same session on another server (they share the session store)."""
-        twin = object.__new__(Rpc)
-        twin.url, twin.db, twin.http, twin.uid = url, self.db, self.http, self.uid
-        return twin
-
-    def _post(self, path, params):
+    def _call(self, service, method, *args):
         # a fresh connection per call, as a browser after a server restart: a
         # kept-alive socket to a killed server is not the server's failure
-        answer = self.http.post(self.url + path, timeout=60, headers={"Connection": "close"}, json={
-            "jsonrpc": "2.0", "method": "call", "id": 1, "params": params}).json()
+        answer = requests.post(self.url + "/jsonrpc", timeout=60, headers={"Connection": "close"}, json={
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": service, "method": method, "args": list(args)}}).json()
         if answer.get("error"):
             data = answer["error"].get("data") or {}
             raise RpcError("%s: %s" % (data.get("name"), data.get("message") or answer["error"]))
         return answer["result"]
 
     def __call__(self, model, method, *args, **kwargs):
-        return self._post("/web/dataset/call_kw/%s/%s" % (model, method), {
-            "model": model, "method": method, "args": list(args), "kwargs": kwargs})
+        return self._call("object", "execute_kw", self.db, self.uid, self.password, model, method,
+                          list(args), kwargs)
 
     def ref(self, xmlid):
         module, name = xmlid.split(".")
@@ -109,7 +94,7 @@ def configure(rpc, graph_url):
             "channels": {k: {"id": v, "token": tokens[v]} for k, v in ids.items()}}
 
 
-def agent(servers, db, login, channel_ids, ledger, until, budget, stop, session=None):
+def agent(servers, db, login, channel_ids, ledger, until, budget, stop):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
     calls at most, until the clients are done (``stop``; after
@@ -117,8 +102,7 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, session=
     Like the clients, a closed loop: the next action when the last one is
     answered, no timer."""
     rng = random.Random()
-    # logged in before the load, as a salesperson has the app open before enquiries arrive
-    rpcs = {server.name: session.on(server.url) for server in servers} if session else {}
+    rpcs = {}
     stages = None
     acted = 0  # actions on a lead that succeeded
     for _call in range(budget):

@@ -8,7 +8,7 @@ Starts its own PostgreSQL cluster on a free loopback port, a database with
 the four addons (installed, or copied from an installed one with --from-db),
 two Odoo servers on 127.0.0.1 (``--workers=2 --max-cron-threads=1`` each)
 and a local Graph API server. Configures channels, agents, a weighted pool,
-a fast SLA policy and a nurture sequence through the web client's JSON routes; then sends
+a fast SLA policy and a nurture sequence through JSON-RPC; then sends
 ``--requests`` signed deliveries per client (a closed loop: the next request
 when the last is answered, no timer; ``--seconds`` bounds it) to both servers
 (20 % duplicates, some to both servers at once) while agents work their
@@ -39,7 +39,7 @@ from load import Builder, Ledger, client, redeliver_all  # noqa: E402
 from servers import (  # noqa: E402
     ADDONS, OdooServer, SoakCluster, copy_database, install, log, set_password, write_config,
 )
-from setup_rpc import AGENT_PASSWORD, APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
+from setup_rpc import APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -182,11 +182,9 @@ def run_load(args, budget, servers, setup, ledger, graph_down, db):
     stop = threading.Event()
     clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set))
                for _i in range(args.clients)]
-    sessions = [Rpc(servers[0].url, db, "soak_agent_%d" % (i + 1), AGENT_PASSWORD)
-                for i in range(min(args.agents, len(setup["agents"])))]
     agents = [threading.Thread(target=agent, args=(
-        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop, session))
-        for i, session in enumerate(sessions)]
+        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop))
+        for i in range(min(args.agents, len(setup["agents"])))]
     for thread in clients + agents:
         thread.start()
     for thread in clients:
