@@ -83,10 +83,11 @@ class LeadScoringHealth(models.TransientModel):
             "or wait for more closed leads.", won=won_count, lost=lost_count, min=MIN_CLOSED)
         lines = [fields.Command.clear()]
         for rule in rules:  # two counts per rule, whatever the number of closed leads
+            domain = rule._get_domain()
             stats = RuleStats(
                 rule_id=rule.id, points=rule.points,
-                matched_won=Lead.search_count(expression.AND([won_domain, rule._get_domain()])),
-                matched_lost=Lead.search_count(expression.AND([lost_domain, rule._get_domain()])),
+                matched_won=Lead.search_count(expression.AND([won_domain, domain])),
+                matched_lost=Lead.search_count(expression.AND([lost_domain, domain])),
                 total_won=won_count, total_lost=lost_count)
             lines.append(fields.Command.create({
                 "rule_id": rule.id,
