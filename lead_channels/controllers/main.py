@@ -139,15 +139,8 @@ class LeadChannelsController(http.Controller):
         if errors:
             return _json({"error": "invalid input", "fields": errors}, 422, cors)
         submission_id = str(data.get("submission_id") or "") or "form:%s" % secrets.token_hex(12)
-        Event = request.env["lead.channel.event"].sudo()
-        new_ids, _dups = Event._store(channel.id, [("form", submission_id, clean)], remote_addr=remote_addr)
-        event = Event.browse(new_ids)
-        if not event:  # the same submission sent twice: answer with the first lead
-            event = Event.search([("channel_id", "=", channel.id), ("external_id", "=", submission_id),
-                                  ("state", "!=", "duplicate")], limit=1)
-        # a conflict with a concurrent delivery of the same contact replays the
-        # whole request (Odoo retries HTTP transactions on serialization errors)
-        event.with_context(lead_channels_raise_transient=True)._process()
+        event = request.env["lead.channel.event"].sudo()._capture_form(
+            channel.id, submission_id, clean, remote_addr=remote_addr)
         if event.lead_id:
             return _json({"status": "created", "lead_id": event.lead_id.id,
                           "reference": "%s#%s" % (event.lead_id._name, event.lead_id.id)}, 201, cors)

@@ -234,6 +234,46 @@ class LeadChannelEvent(models.Model):
         self._trigger_processing()
         return event
 
+    @api.model
+    def _capture_form(self, channel_id, submission_id, values, remote_addr=None):
+        """Store a web-form submission and create its lead in this request.
+
+        The lead is created in READ COMMITTED, like a chunk of new contacts
+        (``_claim_new_contacts``): a routing through the same rule or a
+        delivery of the same contact that holds a lock is waited for, then read
+        as it committed. Under REPEATABLE READ the request could only fail and
+        be replayed by Odoo after a random pause of up to 2 s, then 4 s, with
+        its HTTP worker held meanwhile. A failure that remains (a deadlock)
+        leaves the stored submission to the inbox job: nothing is lost.
+
+        :return: the event; its ``lead_id`` is set when the lead was created
+        """
+        cr = self.env.cr
+        own_transaction = not self.env.registry.in_test_mode()
+        if own_transaction:
+            # only reads so far; the isolation level must precede a transaction's first query
+            cr.commit()
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        event = self._store_form(channel_id, submission_id, values, remote_addr)
+        try:
+            event.with_context(lead_channels_raise_transient=True)._process()
+            cr.flush()  # the pre-commit work (routing, open-lead counts) fails here, not at commit
+        except TRANSIENT_ERRORS:
+            if not own_transaction:
+                raise
+            cr.rollback()
+            self.env.reset()
+            event = self._store_form(channel_id, submission_id, values, remote_addr)
+        return event
+
+    @api.model
+    def _store_form(self, channel_id, submission_id, values, remote_addr):
+        new_ids, _dups = self._store(channel_id, [("form", submission_id, values)], remote_addr=remote_addr)
+        # the same submission sent twice: its first event
+        return self.browse(new_ids) or self.search(
+            [("channel_id", "=", channel_id), ("external_id", "=", submission_id),
+             ("state", "!=", "duplicate")], limit=1)
+
     def _posted_wamids(self):
         """The WhatsApp messages of these events already in a lead's chatter,
         found in one query for the batch (``capture._already_posted``):
