@@ -45,18 +45,22 @@ def check_ledger(report, ledger, faults, p95_target_ms):
     report.check("every non-2xx redelivered until accepted", not never,
                  "%d deliveries never accepted" % len(never) if never else
                  "%d deliveries needed a redelivery" % sum(1 for d in ledger.deliveries if d.failures))
-    # outside the faults: the whole request, from sent to answered, meets no fault window
+    # outside the faults: the whole request, from sent to answered, meets no fault window.
+    # Meta's webhooks only store and answer; a web form is answered with the
+    # lead it created (201), a heavier request: its figures are apart.
     quiet = [a for a in ok if not faults.inside(a[0], end_t=a[0] + a[4])]
+    webhooks = [a for a in quiet if a[2] != "form"]
     first = min((a[0] for a in attempts), default=0)
     for server in sorted({a[1] for a in attempts}):
-        mine = [a for a in quiet if a[1] == server]
+        mine = [a for a in webhooks if a[1] == server]
         calm = [a[4] * 1000 for a in mine]
-        report.figure("webhook p50/p95/max ms outside faults, %s" % server, "%s / %s / %s (%d requests)" % (
-            _ms(percentile(calm, 0.5)), _ms(percentile(calm, 0.95)), _ms(max(calm) if calm else None), len(calm)))
+        report.figure("webhook p50/p95/max ms outside faults, %s" % server, _spread(calm))
         slowest = sorted(mine, key=lambda a: -a[4])[:3]
         report.figure("  slowest of %s: ms at s from the first request" % server, ", ".join(
             "%s at %.0f" % (_ms(a[4] * 1000), a[0] - first) for a in slowest))
-    calm = [a[4] * 1000 for a in quiet]
+    report.figure("web form (lead created in the request) p50/p95/max ms outside faults",
+                  _spread([a[4] * 1000 for a in quiet if a[2] == "form"]))
+    calm = [a[4] * 1000 for a in webhooks]
     p95 = percentile(calm, 0.95)
     if p95_target_ms:
         report.check("webhook p95 outside fault windows < %d ms" % p95_target_ms,
@@ -72,6 +76,11 @@ def check_ledger(report, ledger, faults, p95_target_ms):
     calm_errors = [a for a in errors if not faults.inside(a[0], margin=5, end_t=a[5])]
     report.check("agents' actions outside fault windows succeed", not calm_errors,
                  "; ".join(sorted({a[4] for a in calm_errors}))[:600])
+
+
+def _spread(values):
+    return "%s / %s / %s (%d requests)" % (_ms(percentile(values, 0.5)), _ms(percentile(values, 0.95)),
+                                           _ms(max(values) if values else None), len(values))
 
 
 def _ms(value):

@@ -155,17 +155,25 @@ def send(session, server, delivery, ledger, duplicate=False):
     return status
 
 
-def client(servers, builder, ledger, until, budget, paused):
+def client(servers, builder, ledger, until, budget, paused, interval=0.0):
     """One sender: new deliveries, duplicates (some to both servers at once)
     and redeliveries; ``budget`` requests at most, until ``until`` at the latest.
 
-    A closed loop, without any timer: each request leaves when the previous
-    one is answered, so the servers' answers pace the load (a slower server
-    gets fewer requests a second, never a growing queue), and the number of
-    requests is fixed whatever the machine's speed."""
+    ``interval`` > 0: paced, one request every ``interval`` seconds on a fixed
+    schedule (a request late behind a slow answer leaves at once), as Meta
+    delivers at the rate customers write. 0: flat out, a closed loop where
+    each request leaves when the previous one is answered, so the servers'
+    answers pace the load and the number of requests is fixed whatever the
+    machine's speed."""
     session = requests.Session()
     rng = random.Random()
-    for _request in range(budget):
+    # clients start spread over one interval, not all at the same instant
+    first = time.time() + rng.random() * interval
+    for request in range(budget):
+        if interval:
+            wait = first + request * interval - time.time()
+            if wait > 0:
+                time.sleep(wait)  # the load's schedule: deliveries at a set rate
         if time.time() >= until:
             break
         delivery = ledger.due_retry()

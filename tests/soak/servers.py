@@ -106,7 +106,9 @@ class OdooServer:
     def start(self):
         cmd = [PY, "-m", "odoo", "-c", self.conf_path, "-d", self.db, "--db-filter", "^%s$" % self.db,
                "--http-port", str(self.port), "--gevent-port", str(self.gevent_port),
-               "--workers=2", "--max-cron-threads=1", "--logfile", self.logfile, "--log-level=warn"]
+               "--workers=2", "--max-cron-threads=1", "--logfile", self.logfile,
+               # SOAK_LOG_LEVEL=info logs each request with its time and queries
+               "--log-level=%s" % os.environ.get("SOAK_LOG_LEVEL", "warn")]
         self.proc = subprocess.Popen(cmd, cwd=self.workdir, start_new_session=True,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.starts += 1

@@ -94,27 +94,46 @@ def configure(rpc, graph_url):
             "channels": {k: {"id": v, "token": tokens[v]} for k, v in ids.items()}}
 
 
-def agent(servers, db, login, channel_ids, ledger, until, budget, stop):
+def agent_rpcs(servers, db, logins):
+    """Each agent logged in on each server (``{login: {server name: Rpc}}``),
+    before the load, as salespeople have the app open before enquiries come."""
+    return {login: {server.name: Rpc(server.url, db, login, AGENT_PASSWORD) for server in servers}
+            for login in logins}
+
+
+def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=None, interval=0.0):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
     calls at most, until the clients are done (``stop``; after
     MIN_AGENT_ACTIONS successful actions on leads at least) or ``until``.
-    Like the clients, a closed loop: the next action when the last one is
-    answered, no timer."""
+    ``interval`` > 0: one action every ``interval`` seconds at most, as a busy
+    salesperson; 0: flat out, the next action when the last one is answered.
+    ``rpcs``: the agent's logins of ``agent_rpcs``; a
+    login stays valid across a server's restart (``execute_kw`` sends the
+    credentials with every call), so only a refused one is made again."""
     rng = random.Random()
-    rpcs = {}
+    rpcs = dict(rpcs or {})
     stages = None
     acted = 0  # actions on a lead that succeeded
-    for _call in range(budget):
+    first = time.time() + rng.random() * interval
+    for call in range(budget):
+        if interval:
+            wait = first + call * interval - time.time()
+            if wait > 0:
+                time.sleep(wait)  # the agent's pace
         # a few actions on leads at least, so that a short load still answers
         # (and thereby enrols in nurture) some leads: idle looks and calls that
         # met a fault do not count
         if (stop.is_set() and acted >= MIN_AGENT_ACTIONS) or time.time() >= until:
             break
         server = rng.choice(servers)
-        start, action, error = time.time(), "login", None
+        start, action, error = time.time(), "look", None
         try:
-            rpc = rpcs.get(server.name) or rpcs.setdefault(server.name, Rpc(server.url, db, login, AGENT_PASSWORD))
+            rpc = rpcs.get(server.name)
+            if rpc is None:
+                action = "login"
+                rpc = rpcs[server.name] = Rpc(server.url, db, login, AGENT_PASSWORD)
+                action = "look"
             if stages is None:
                 stages = rpc("crm.stage", "search", [("is_won", "=", False)])
             leads = rpc("crm.lead", "search_read", [("user_id", "=", rpc.uid), ("channel_id", "in", channel_ids)],
@@ -127,9 +146,8 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop):
                     action = "stage"
                 _act(rpc, rng, lead, action, stages)
         except (RpcError, requests.RequestException, ValueError) as exc:
-            rpcs.pop(server.name, None)
             error = str(exc)[:300]
-        acted += error is None and action not in ("login", "idle")
+        acted += error is None and action not in ("login", "look", "idle")
         with ledger.lock:
             ledger.agent.append((start, server.name, action, error is None, error, time.time()))
 

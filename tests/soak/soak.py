@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Soak with faults: two Odoo servers, one PostgreSQL, crashes and restarts.
 
-    python3 tests/soak/soak.py                 # full: 6 clients x 80 requests, at most 120 s
-    python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2   # reduced
+    python3 tests/soak/soak.py                 # full: 6 clients x 240 requests at 15/s, at most 120 s
+    python3 tests/soak/soak.py --rate 0        # the same, flat out
+    python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2 --rate 0   # reduced
 
 Starts its own PostgreSQL cluster on a free loopback port, a database with
 the four addons (installed, or copied from an installed one with --from-db),
 two Odoo servers on 127.0.0.1 (``--workers=2 --max-cron-threads=1`` each)
 and a local Graph API server. Configures channels, agents, a weighted pool,
 a fast SLA policy and a nurture sequence through JSON-RPC; then sends
-``--requests`` signed deliveries per client (a closed loop: the next request
-when the last is answered, no timer; ``--seconds`` bounds it) to both servers
+``--requests`` signed deliveries per client (at ``--rate`` deliveries a second,
+or flat out: the next request when the last is answered; ``--seconds``
+bounds it) to both servers
 (20 % duplicates, some to both servers at once) while agents work their
 leads, and injects the faults at fixed fractions of the requests:
 PostgreSQL restarted (``pg_ctl restart -m fast``), one Odoo server killed with
@@ -39,7 +41,7 @@ from load import Builder, Ledger, client, redeliver_all  # noqa: E402
 from servers import (  # noqa: E402
     ADDONS, OdooServer, SoakCluster, copy_database, install, log, set_password, write_config,
 )
-from setup_rpc import APP_SECRET, Faults, Rpc, agent, configure  # noqa: E402
+from setup_rpc import APP_SECRET, Faults, Rpc, RpcError, agent, agent_rpcs, configure  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -49,10 +51,15 @@ def parse_args(argv=None):
                              "--requests per client")
     parser.add_argument("--clients", type=int, default=6, help="concurrent delivery clients (default 6)")
     parser.add_argument("--agents", type=int, default=3, help="agents working their leads (max 3)")
-    parser.add_argument("--requests", type=int, default=80,
-                        help="requests per client (default 80: the load outlasts the faults, so that "
-                             "calm time follows the restarted server too); a client sends the next "
-                             "one when the last is answered, without any timer")
+    parser.add_argument("--requests", type=int, default=240,
+                        help="requests per client (default 240: the load outlasts the faults, so that "
+                             "calm time follows the restarted server too)")
+    parser.add_argument("--rate", type=float, default=15.0,
+                        help="deliveries per second, all clients together (default 15, about 1.3 million "
+                             "a day); 0: flat out, each client sends the next request when the last one "
+                             "is answered")
+    parser.add_argument("--agent-interval", type=float,
+                        help="seconds between two actions of an agent (default 2 with --rate, 0 flat out)")
     parser.add_argument("--drain", type=int, default=420, help="max seconds to wait for the inbox to drain")
     parser.add_argument("--p95-ms", type=int, default=150,
                         help="webhook p95 target outside fault windows (0: report it, no target)")
@@ -63,7 +70,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, token):
+def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, token, agent_logins):
     """Faults at fixed fractions of the load's ``total`` requests (not of the
     clock): Graph down (500s, then timeouts), PostgreSQL restart, SIGKILL of
     server B and its restart. Each step waits for the load's progress."""
@@ -96,7 +103,7 @@ def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, 
         # started again at once: its start-up is the window the load meets it down
         victim.start()
         victim.wait_ready()
-        warm(victim, token)
+        warm(victim, token, [logins[victim.name] for logins in agent_logins.values()])
         faults.add("odoo %s killed" % victim.name, began, time.time() + 3)
         log("fault: server %s is back" % victim.name)
 
@@ -105,27 +112,61 @@ def schedule_faults(total, ledger, cluster, servers, graph, faults, graph_down, 
     return thread
 
 
-def warm(server, token, seconds=20):
-    """Load the registry in every worker: concurrent cheap requests until they are quick."""
+def warm(server, token, agents=(), seconds=60):
+    """Bring a server to its working state before it takes load: concurrent
+    cheap requests until they are all quick, so that every worker has loaded
+    the registry and checked each agent's password once.
+
+    ``execute_kw`` caches a password check per worker process after a PBKDF2
+    hashing of about a second of CPU: a server that has served its users for
+    a while has them all cached, a server just started has none. ``agents``:
+    the agents' ``Rpc`` of this server."""
     url = server.url + "/lead_channels/meta/%s?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1" % token
     deadline = time.time() + seconds
     while time.time() < deadline:
         times = []
 
-        def one():
+        def one(rpc=None):
             begin = time.time()
             try:
-                requests.get(url, timeout=30)
-            except requests.RequestException:
+                if rpc:
+                    rpc("crm.stage", "search_count", [])
+                else:
+                    requests.get(url, timeout=30)
+            except (requests.RequestException, RpcError):
                 pass
             times.append(time.time() - begin)
-        threads = [threading.Thread(target=one) for _i in range(6)]
+        # more calls than workers, for each agent: each worker takes some
+        threads = [threading.Thread(target=one) for _i in range(6)] + [
+            threading.Thread(target=one, args=(rpc,)) for rpc in agents for _i in range(3)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         if max(times) < 0.3:
             return
+
+
+def settle_crons(cr_factory, timeout=180):
+    """Wait until no scheduled action is due (bounded): a new database has
+    every daily job due at once (vacuum, rescoring, reports), and some of them
+    reset Odoo's caches in every worker; a server in service has run them long
+    before. Returns the seconds waited."""
+    began = time.time()
+    while time.time() < began + timeout:
+        cnx = cr_factory()
+        try:
+            with cnx.cursor() as cr:
+                cr.execute("SELECT count(*) FROM ir_cron c WHERE c.active AND (c.nextcall <= now() AT TIME ZONE 'UTC' "
+                           "OR EXISTS (SELECT 1 FROM ir_cron_trigger t WHERE t.cron_id = c.id "
+                           "AND t.call_at <= now() AT TIME ZONE 'UTC'))")
+                due = cr.fetchone()[0]
+        finally:
+            cnx.close()
+        if not due:
+            break
+        time.sleep(0.5)  # the cron workers' progress, not a clock this harness depends on
+    return time.time() - began
 
 
 def drain(cr_factory, ids, nurture_id, timeout):
@@ -173,18 +214,21 @@ def _drain(cr_factory, ids, nurture_id, deadline, next_report, listener):
     return False
 
 
-def run_load(args, budget, servers, setup, ledger, graph_down, db):
+def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins):
     """``budget`` requests per client, closed loop; agents act until the
     clients are done. ``--seconds`` bounds it in time all the same."""
     builder = Builder(setup["channels"], APP_SECRET)
     until = time.time() + args.seconds
     channel_ids = [c["id"] for c in setup["channels"].values()]
     stop = threading.Event()
-    clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set))
+    interval = args.clients / args.rate if args.rate else 0.0
+    clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set,
+                                                     interval))
                for _i in range(args.clients)]
+    pace = args.agent_interval if args.agent_interval is not None else (2.0 if args.rate else 0.0)
     agents = [threading.Thread(target=agent, args=(
-        servers, db, "soak_agent_%d" % (i + 1), channel_ids, ledger, until, args.seconds, stop))
-        for i in range(min(args.agents, len(setup["agents"])))]
+        servers, db, login, channel_ids, ledger, until, args.seconds, stop, rpcs, pace))
+        for login, rpcs in agent_logins.items()]
     for thread in clients + agents:
         thread.start()
     for thread in clients:
@@ -221,26 +265,31 @@ def main(argv=None):
         log("two Odoo servers up: %s" % ", ".join(s.url for s in servers))
         setup = configure(Rpc(servers[0].url, db, "admin", "admin"), graph.url)
         log("configured: 4 channels, %d agents in a weighted pool, a 2-minute SLA policy" % len(setup["agents"]))
+        def connect():
+            return psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname=db)
+        log("scheduled actions due at start done after %.0f s" % settle_crons(connect))
+        agent_logins = agent_rpcs(servers, db, ["soak_agent_%d" % (i + 1) for i in range(
+            min(args.agents, len(setup["agents"])))])
         for server in servers:
-            warm(server, setup["channels"]["whatsapp"]["token"])
+            warm(server, setup["channels"]["whatsapp"]["token"],
+                 [logins[server.name] for logins in agent_logins.values()])
         ledger, faults, graph_down = Ledger(), Faults(), threading.Event()
         load_start, budget = time.time(), args.requests
-        log("load: %d clients x %d requests, %d agents" % (args.clients, budget, args.agents))
+        log("load: %d clients x %d requests, %s, %d agents" % (
+            args.clients, budget, "%g deliveries/s" % args.rate if args.rate else "flat out", args.agents))
         fault_thread = schedule_faults(args.clients * budget, ledger, cluster, servers, graph, faults,
-                                       graph_down, setup["channels"]["whatsapp"]["token"])
-        run_load(args, budget, servers, setup, ledger, graph_down, db)
+                                       graph_down, setup["channels"]["whatsapp"]["token"], agent_logins)
+        run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
         load_seconds = time.time() - load_start
         fault_thread.join(timeout=240)
         log("load done; redelivering what was refused")
         redelivered = redeliver_all(servers, ledger, time.time() + 120)
         ids = [c["id"] for c in setup["channels"].values()]
-        def connect():
-            return psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname=db)
         log("waiting for the inbox to drain (at most %d s)" % args.drain)
         drained_at = time.time()
         drained = drain(connect, ids, setup["nurture"], args.drain)
-        report.figure("load seconds / clients x requests / agents", "%.0f / %d x %d / %d" % (
-            load_seconds, args.clients, budget, args.agents))
+        report.figure("load seconds / clients x requests / rate / agents", "%.0f / %d x %d / %s / %d" % (
+            load_seconds, args.clients, budget, "%g per s" % args.rate if args.rate else "flat out", args.agents))
         report.figure("fault windows (s from load start)", ", ".join(
             "%s %.0f-%.0f" % (n, s - load_start, e - load_start) for n, s, e in faults.windows))
         report.figure("Graph server: sends / Lead Ads retrievals / failed answers", "%(send)d / %(leadgen)d / "
