@@ -127,22 +127,8 @@ class LeadChannelCapture(models.AbstractModel):
             # a router (lead_distribution) routes them as the chunk commits: its
             # lock on the rules is then not held while the messages are posted
             lead_distribution_route_at_commit=True)
-        self._set_first_stages(Lead, vals_list)
         leads = Lead.create(vals_list)
         return {event.id: (lead.id, partner.id) for event, lead, partner in zip(events, leads, lead_partners)}
-
-    @api.model
-    def _set_first_stages(self, Lead, vals_list):
-        """The stage crm would give each new lead (the first unfolded stage of
-        its team), found once per team: crm's compute searches it per lead."""
-        stages = {}
-        for vals in vals_list:
-            if not vals.get("stage_id"):
-                team_id = vals.get("team_id") or False
-                if team_id not in stages:
-                    stages[team_id] = Lead._stage_find(team_id=team_id, domain=[("fold", "=", False)]).id
-                if stages[team_id]:
-                    vals["stage_id"] = stages[team_id]
 
     @api.model
     def _find_partners(self, contacts):
