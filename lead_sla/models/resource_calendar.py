@@ -5,37 +5,13 @@ from odoo import api, models
 
 
 class ResourceCalendar(models.Model):
-    _inherit = "resource.calendar"
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+    _name = "resource.calendar"
+    _inherit = ["resource.calendar", "lead.cached.config.mixin"]
 
 
 class ResourceCalendarAttendance(models.Model):
-    _inherit = "resource.calendar.attendance"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+    _name = "resource.calendar.attendance"
+    _inherit = ["resource.calendar.attendance", "lead.cached.config.mixin"]
 
 
 class ResourceCalendarLeaves(models.Model):

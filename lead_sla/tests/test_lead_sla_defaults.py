@@ -47,6 +47,21 @@ class TestLeadSlaShippedDefaults(LeadSlaCase):
             after = self._lead(WARM)
         self.assertEqual(after.sla_deadline, datetime(2026, 11, 26, 8, 30))
 
+    def test_new_working_hours_move_the_next_clocks(self):
+        calendar = self.company.resource_calendar_id
+        calendar.tz = "UTC"
+        with freeze_time(datetime(2026, 11, 24, 16, 30)):
+            before = self._lead(WARM)
+        self.assertEqual(before.sla_deadline, datetime(2026, 11, 25, 8, 30))
+        # the working intervals are cached: Wednesday opening at 10:00 must clear them
+        wednesday_morning = calendar.attendance_ids.filtered(
+            lambda attendance: attendance.dayofweek == "2" and attendance.hour_from == 8)
+        self.assertTrue(wednesday_morning)
+        wednesday_morning.hour_from = 10
+        with freeze_time(datetime(2026, 11, 24, 16, 30)):
+            after = self._lead(WARM)
+        self.assertEqual(after.sla_deadline, datetime(2026, 11, 25, 10, 30))
+
     def _as_before_the_update(self):
         """The shipped policies and an assigned cold lead as version 1 left them."""
         self.env["ir.config_parameter"].set_param("lead_sla.shipped_defaults", "1")
