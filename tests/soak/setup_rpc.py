@@ -3,6 +3,7 @@
 Configuration is done as an administrator would do it through the external
 API; agents act through the same API as themselves (their rights apply).
 """
+import itertools
 import random
 import threading
 import time
@@ -104,8 +105,8 @@ def agent_rpcs(servers, db, logins):
 def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=None, interval=0.0):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
-    calls at most, until the clients are done (``stop``; after
-    MIN_AGENT_ACTIONS successful actions on leads at least) or ``until``.
+    actions on leads at most, until ``stop`` is set (after MIN_AGENT_ACTIONS
+    successful actions on leads at least) or ``until``.
     ``interval`` > 0: one action every ``interval`` seconds at most, as a busy
     salesperson; 0: flat out, the next action when the last one is answered.
     ``rpcs``: the agent's logins of ``agent_rpcs``; a
@@ -115,8 +116,12 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=Non
     rpcs = dict(rpcs or {})
     stages = None
     acted = 0  # actions on a lead that succeeded
+    failures = 0  # calls failed in a row
     first = time.time() + rng.random() * interval
-    for call in range(budget):
+    tried = 0  # actions on a lead, whatever their outcome: what ``budget`` counts
+    for call in itertools.count():
+        if tried >= budget:
+            break
         if interval:
             wait = first + call * interval - time.time()
             if wait > 0:
@@ -147,9 +152,16 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=Non
                 _act(rpc, rng, lead, action, stages)
         except (RpcError, requests.RequestException, ValueError) as exc:
             error = str(exc)[:300]
+        tried += action not in ("login", "look", "idle")
         acted += error is None and action not in ("login", "look", "idle")
         with ledger.lock:
             ledger.agent.append((start, server.name, action, error is None, error, time.time()))
+        failures = failures + 1 if error else 0
+        if not interval and (error or action == "idle"):
+            # as the app does: a failed call is retried after a growing pause,
+            # an empty pipeline looked at again a moment later (a server that
+            # is down answers at once)
+            time.sleep(min(2.0, 0.25 * 2 ** failures))
 
 
 def _act(rpc, rng, lead, action, stages):

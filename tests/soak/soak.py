@@ -217,8 +217,10 @@ def _drain(cr_factory, ids, nurture_id, deadline, next_report, listener):
 
 
 def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins):
-    """``budget`` requests per client, closed loop; agents act until the
-    clients are done. ``--seconds`` bounds it in time all the same."""
+    """``budget`` requests per client; agents act meanwhile. Returns when the
+    clients are done, with a function that stops the agents (they act until
+    it is called, on MIN_AGENT_ACTIONS actions at least). ``--seconds`` bounds
+    it in time all the same."""
     builder = Builder(setup["channels"], APP_SECRET)
     until = time.time() + args.seconds
     channel_ids = [c["id"] for c in setup["channels"].values()]
@@ -236,9 +238,12 @@ def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
     for thread in clients:
         thread.join()
     ledger.finish()
-    stop.set()
-    for thread in agents:
-        thread.join()
+
+    def stop_agents():
+        stop.set()
+        for thread in agents:
+            thread.join()
+    return stop_agents
 
 
 def main(argv=None):
@@ -289,11 +294,14 @@ def main(argv=None):
             args.clients, budget, "%g deliveries/s" % args.rate if args.rate else "flat out", args.agents))
         fault_thread = schedule_faults(args.clients * budget, ledger, cluster, servers, graph, faults,
                                        graph_down, setup["channels"]["whatsapp"]["token"], agent_logins)
-        run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
+        stop_agents = run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
         load_seconds = time.time() - load_start
         fault_thread.join(timeout=240)
+        # the agents work on meanwhile: a short load whose deliveries met the
+        # faults has its leads only once they are redelivered
         log("load done; redelivering what was refused")
         redelivered = redeliver_all(servers, ledger, time.time() + 120)
+        stop_agents()
         ids = [c["id"] for c in setup["channels"].values()]
         log("waiting for the inbox to drain (at most %d s)" % args.drain)
         drained_at = time.time()
@@ -309,6 +317,8 @@ def main(argv=None):
         report.check("redeliveries finished", redelivered)
         checks.check_ledger(report, ledger, faults, args.p95_ms)
         cnx = connect()
+        # every figure from one snapshot: the crons (nurture, notifications) may still commit meanwhile
+        cnx.set_session(isolation_level="REPEATABLE READ", readonly=True)
         try:
             with cnx.cursor() as cr:
                 checks.check_database(report, cr, ledger, setup)
