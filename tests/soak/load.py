@@ -63,6 +63,12 @@ class Ledger:
                 self.retry.append((time.time() + delay, delivery))
             self.progress.notify_all()
 
+    def wait_for_next_answer(self):
+        """Block until one more request is answered, or the load ended."""
+        with self.progress:
+            count = len(self.attempts) + 1
+            self.progress.wait_for(lambda: self.finished or len(self.attempts) >= count)
+
     def wait_for_requests(self, count):
         """Block until ``count`` requests were answered or the load ended."""
         with self.progress:
@@ -155,25 +161,20 @@ def send(session, server, delivery, ledger, duplicate=False):
     return status
 
 
-def client(servers, builder, ledger, until, budget, paused, interval=0.0):
+def client(servers, builder, ledger, until, budget, paused, pace=None):
     """One sender: new deliveries, duplicates (some to both servers at once)
     and redeliveries; ``budget`` requests at most, until ``until`` at the latest.
 
-    ``interval`` > 0: paced, one request every ``interval`` seconds on a fixed
-    schedule (a request late behind a slow answer leaves at once), as Meta
-    delivers at the rate customers write. 0: flat out, a closed loop where
-    each request leaves when the previous one is answered, so the servers'
-    answers pace the load and the number of requests is fixed whatever the
-    machine's speed."""
+    A closed loop: each request leaves when the previous one is answered, so
+    the servers' answers pace the load and the number of requests is fixed
+    whatever the machine's speed. ``pace(n)``, given by a benchmark
+    (``tests/bench/bench_soak.py``), holds the ``n``-th request until its
+    slot in a schedule of its own."""
     session = requests.Session()
     rng = random.Random()
-    # clients start spread over one interval, not all at the same instant
-    first = time.time() + rng.random() * interval
     for request in range(budget):
-        if interval:
-            wait = first + request * interval - time.time()
-            if wait > 0:
-                time.sleep(wait)  # the load's schedule: deliveries at a set rate
+        if pace:
+            pace(request)
         if time.time() >= until:
             break
         delivery = ledger.due_retry()

@@ -102,13 +102,15 @@ def agent_rpcs(servers, db, logins):
             for login in logins}
 
 
-def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=None, interval=0.0):
+def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=None, pace=None):
     """One salesperson: stage moves, WhatsApp replies from the composer, Mark
     Contacted and tier rises on their own leads, on either server; ``budget``
     actions on leads at most, until ``stop`` is set (after MIN_AGENT_ACTIONS
     successful actions on leads at least) or ``until``.
-    ``interval`` > 0: one action every ``interval`` seconds at most, as a busy
-    salesperson; 0: flat out, the next action when the last one is answered.
+    The next look when the last one is answered, after a failed call or an
+    empty pipeline when the clients' next delivery is answered (progress, no
+    timer); ``pace(n)``, given by a benchmark, holds the ``n``-th look until
+    its slot in a schedule of its own.
     ``rpcs``: the agent's logins of ``agent_rpcs``; a
     login stays valid across a server's restart (``execute_kw`` sends the
     credentials with every call), so only a refused one is made again."""
@@ -116,16 +118,12 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=Non
     rpcs = dict(rpcs or {})
     stages = None
     acted = 0  # actions on a lead that succeeded
-    failures = 0  # calls failed in a row
-    first = time.time() + rng.random() * interval
     tried = 0  # actions on a lead, whatever their outcome: what ``budget`` counts
     for call in itertools.count():
         if tried >= budget:
             break
-        if interval:
-            wait = first + call * interval - time.time()
-            if wait > 0:
-                time.sleep(wait)  # the agent's pace
+        if pace:
+            pace(call)
         # a few actions on leads at least, so that a short load still answers
         # (and thereby enrols in nurture) some leads: idle looks and calls that
         # met a fault do not count
@@ -156,12 +154,10 @@ def agent(servers, db, login, channel_ids, ledger, until, budget, stop, rpcs=Non
         acted += error is None and action not in ("login", "look", "idle")
         with ledger.lock:
             ledger.agent.append((start, server.name, action, error is None, error, time.time()))
-        failures = failures + 1 if error else 0
-        if not interval and (error or action == "idle"):
-            # as the app does: a failed call is retried after a growing pause,
-            # an empty pipeline looked at again a moment later (a server that
-            # is down answers at once)
-            time.sleep(min(2.0, 0.25 * 2 ** failures))
+        if not pace and (error or action == "idle"):
+            # a server that is down answers at once: look again once the load
+            # moved on, not in a loop that spends the budget within the fault
+            ledger.wait_for_next_answer()
 
 
 def _act(rpc, rng, lead, action, stages):

@@ -1,25 +1,25 @@
 #!/usr/bin/env python3
 """Soak with faults: two Odoo servers, one PostgreSQL, crashes and restarts.
 
-    python3 tests/soak/soak.py                 # full: 6 clients x 240 requests at 15/s, at most 120 s
-    python3 tests/soak/soak.py --rate 0        # the same, flat out
-    python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2 --rate 0   # reduced
+    python3 tests/soak/soak.py                 # full: 6 clients x 240 requests, at most 120 s
+    python3 tests/soak/soak.py --requests 15 --clients 3 --agents 2   # reduced
+    python3 tests/bench/bench_soak.py          # the same load paced (15/s): the latency target
 
 Starts its own PostgreSQL cluster on a free loopback port, a database with
 the four addons (installed, or copied from an installed one with --from-db),
 two Odoo servers on 127.0.0.1 (``--workers=2 --max-cron-threads=1`` each)
 and a local Graph API server. Configures channels, agents, a weighted pool,
 a fast SLA policy and a nurture sequence through JSON-RPC; then sends
-``--requests`` signed deliveries per client (at ``--rate`` deliveries a second,
-or flat out: the next request when the last is answered; ``--seconds``
-bounds it) to both servers
+``--requests`` signed deliveries per client (a closed loop: the next request
+when the last is answered; ``--seconds`` bounds it) to both servers
 (20 % duplicates, some to both servers at once) while agents work their
 leads, and injects the faults at fixed fractions of the requests:
 PostgreSQL restarted (``pg_ctl restart -m fast``), one Odoo server killed with
 SIGKILL and started again, the Graph server answering 500s then timing out.
 Non-2xx answers are redelivered until accepted. Afterwards it waits for the
 inbox to drain (bounded), checks and prints the figures; the exit code is 1
-when a check fails. Loopback only; bounded in time and requests.
+when a check fails. Loopback only; bounded in time and requests. No timer
+paces it: a benchmark that wants a rate passes its own pacing to ``main``.
 """
 import argparse
 import os
@@ -54,15 +54,10 @@ def parse_args(argv=None):
     parser.add_argument("--requests", type=int, default=240,
                         help="requests per client (default 240: the load outlasts the faults, so that "
                              "calm time follows the restarted server too)")
-    parser.add_argument("--rate", type=float, default=15.0,
-                        help="deliveries per second, all clients together (default 15, about 1.3 million "
-                             "a day); 0: flat out, each client sends the next request when the last one "
-                             "is answered")
-    parser.add_argument("--agent-interval", type=float,
-                        help="seconds between two actions of an agent (default 2 with --rate, 0 flat out)")
     parser.add_argument("--drain", type=int, default=420, help="max seconds to wait for the inbox to drain")
-    parser.add_argument("--p95-ms", type=int, default=150,
-                        help="webhook p95 target outside fault windows (0: report it, no target)")
+    parser.add_argument("--p95-ms", type=int, default=0,
+                        help="webhook p95 target outside fault windows (default 0: reported, not judged; "
+                             "the target belongs to the paced load of tests/bench/bench_soak.py)")
     parser.add_argument("--from-db", help="copy this installed database instead of installing: "
                                           "'host port user dbname'")
     parser.add_argument("--filestore", help="filestore folder of --from-db")
@@ -152,22 +147,25 @@ def settle_crons(cr_factory, wake, timeout=180):
     every daily job due at once (vacuum, rescoring, reports), and some of them
     reset Odoo's caches in every worker; a server in service has run them long
     before. ``wake()`` wakes the cron workers as a trigger does (they poll
-    only every minute otherwise). Returns the seconds waited."""
+    only every minute otherwise). No timer: a cron worker holds the row of
+    the job it runs, and a share lock on the due jobs waits for that run to
+    end. Returns the seconds waited."""
     began = time.time()
-    while time.time() < began + timeout:
-        cnx = cr_factory()
-        try:
+    cnx = cr_factory()
+    try:
+        while time.time() < began + timeout:
             with cnx.cursor() as cr:
-                cr.execute("SELECT count(*) FROM ir_cron c WHERE c.active AND (c.nextcall <= now() AT TIME ZONE 'UTC' "
+                cr.execute("SELECT c.id FROM ir_cron c WHERE c.active AND (c.nextcall <= now() AT TIME ZONE 'UTC' "
                            "OR EXISTS (SELECT 1 FROM ir_cron_trigger t WHERE t.cron_id = c.id "
                            "AND t.call_at <= now() AT TIME ZONE 'UTC'))")
-                due = cr.fetchone()[0]
-        finally:
-            cnx.close()
-        if not due:
-            break
-        wake()
-        time.sleep(0.5)  # the cron workers' progress, not a clock this harness depends on
+                due = [row[0] for row in cr.fetchall()]
+                if not due:
+                    break
+                wake()
+                cr.execute("SELECT id FROM ir_cron WHERE id = ANY(%s) FOR SHARE", [due])
+            cnx.rollback()  # at once: a worker skips a job whose row another transaction holds
+    finally:
+        cnx.close()
     return time.time() - began
 
 
@@ -216,7 +214,7 @@ def _drain(cr_factory, ids, nurture_id, deadline, next_report, listener):
     return False
 
 
-def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins):
+def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins, pacing=None):
     """``budget`` requests per client; agents act meanwhile. Returns when the
     clients are done, with a function that stops the agents (they act until
     it is called, on MIN_AGENT_ACTIONS actions at least). ``--seconds`` bounds
@@ -225,13 +223,11 @@ def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
     until = time.time() + args.seconds
     channel_ids = [c["id"] for c in setup["channels"].values()]
     stop = threading.Event()
-    interval = args.clients / args.rate if args.rate else 0.0
     clients = [threading.Thread(target=client, args=(servers, builder, ledger, until, budget, graph_down.is_set,
-                                                     interval))
+                                                     pacing and pacing.client()))
                for _i in range(args.clients)]
-    pace = args.agent_interval if args.agent_interval is not None else (2.0 if args.rate else 0.0)
     agents = [threading.Thread(target=agent, args=(
-        servers, db, login, channel_ids, ledger, until, args.seconds, stop, rpcs, pace))
+        servers, db, login, channel_ids, ledger, until, args.seconds, stop, rpcs, pacing and pacing.agent()))
         for login, rpcs in agent_logins.items()]
     for thread in clients + agents:
         thread.start()
@@ -246,8 +242,12 @@ def run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
     return stop_agents
 
 
-def main(argv=None):
+def main(argv=None, pacing=None):
+    """``pacing``: None (a closed loop), or an object whose ``client()`` and
+    ``agent()`` give each client and agent its ``pace(n)`` and whose
+    ``label`` names it (``tests/bench/bench_soak.py``)."""
     args = parse_args(argv)
+    load_label = pacing.label if pacing else "flat out"
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="leadsuite-soak-")
     cluster = SoakCluster()
@@ -291,10 +291,10 @@ def main(argv=None):
         ledger, faults, graph_down = Ledger(), Faults(), threading.Event()
         load_start, budget = time.time(), args.requests
         log("load: %d clients x %d requests, %s, %d agents" % (
-            args.clients, budget, "%g deliveries/s" % args.rate if args.rate else "flat out", args.agents))
+            args.clients, budget, load_label, args.agents))
         fault_thread = schedule_faults(args.clients * budget, ledger, cluster, servers, graph, faults,
                                        graph_down, setup["channels"]["whatsapp"]["token"], agent_logins)
-        stop_agents = run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins)
+        stop_agents = run_load(args, budget, servers, setup, ledger, graph_down, db, agent_logins, pacing)
         load_seconds = time.time() - load_start
         fault_thread.join(timeout=240)
         # the agents work on meanwhile: a short load whose deliveries met the
@@ -307,7 +307,7 @@ def main(argv=None):
         drained_at = time.time()
         drained = drain(connect, ids, setup["nurture"], args.drain)
         report.figure("load seconds / clients x requests / rate / agents", "%.0f / %d x %d / %s / %d" % (
-            load_seconds, args.clients, budget, "%g per s" % args.rate if args.rate else "flat out", args.agents))
+            load_seconds, args.clients, budget, load_label, args.agents))
         report.figure("fault windows (s from load start)", ", ".join(
             "%s %.0f-%.0f" % (n, s - load_start, e - load_start) for n, s, e in faults.windows))
         report.figure("Graph server: sends / Lead Ads retrievals / failed answers", "%(send)d / %(leadgen)d / "
