@@ -22,3 +22,18 @@ class SuiteTransactionCase(SuiteMixin, TransactionCase):
 
 class SuiteHttpCase(SuiteMixin, HttpCase):
     pass
+
+
+def waits_for_rule_lock(registry, thread):
+    """Whether ``thread``'s transaction comes to wait for a routing rule's row
+    lock, watched in pg_stat_activity while the thread runs (at most about 10 s)."""
+    with registry.cursor() as probe:
+        for _i in range(200):
+            probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                          "AND query LIKE '%FROM lead_routing_rule%FOR UPDATE%'")
+            waited = bool(probe.fetchone()[0])
+            probe.rollback()  # activity statistics are a snapshot per transaction
+            if waited or not thread.is_alive():
+                return waited
+            thread.join(0.05)
+    return False

@@ -13,7 +13,7 @@ from odoo import SUPERUSER_ID, api
 
 from odoo.addons.lead_channels.core import form as form_core
 
-from .common import SuiteTransactionCase
+from .common import SuiteTransactionCase, waits_for_rule_lock
 
 
 class TestFormWhileRouting(SuiteTransactionCase):
@@ -82,16 +82,7 @@ class TestFormWhileRouting(SuiteTransactionCase):
             thread = threading.Thread(target=submit)
             thread.start()
             try:
-                waited = False
-                with self.registry.cursor() as probe:
-                    for _i in range(200):  # the form waits for the rule's lock...
-                        probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                      "AND query LIKE '%FROM lead_routing_rule%FOR UPDATE%'")
-                        waited = bool(probe.fetchone()[0])
-                        probe.rollback()  # activity statistics are a snapshot per transaction
-                        if waited or not thread.is_alive():
-                            break
-                        thread.join(0.05)
+                waited = waits_for_rule_lock(self.registry, thread)  # the form waits for the rule's lock...
                 cr_other.commit()  # ...until the other transaction commits
             finally:
                 if thread.is_alive():

@@ -14,7 +14,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.addons.lead_channels.core import meta
 from odoo.addons.lead_channels.tests.common import ChannelsCommon
 
-from .common import SuiteTransactionCase
+from .common import SuiteTransactionCase, waits_for_rule_lock
 
 SENDERS = ["6017888000%d" % i for i in range(1, 5)]
 
@@ -93,16 +93,7 @@ class TestInboxLanes(SuiteTransactionCase):
             thread = threading.Thread(target=commit_b)
             thread.start()
             try:
-                waited = False
-                with self.registry.cursor() as probe:
-                    for _i in range(200):  # lane B waits for the rule's lock...
-                        probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                      "AND query LIKE '%FROM lead_routing_rule%FOR UPDATE%'")
-                        waited = bool(probe.fetchone()[0])
-                        probe.rollback()  # activity statistics are a snapshot per transaction
-                        if waited or not thread.is_alive():
-                            break
-                        thread.join(0.05)
+                waited = waits_for_rule_lock(self.registry, thread)  # lane B waits for the rule's lock...
                 lane_a._commit_chunk(claimed_a)  # ...until lane A commits
             finally:
                 if thread.is_alive():
