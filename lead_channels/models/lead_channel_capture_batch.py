@@ -19,6 +19,22 @@ class ReplayOneByOne(Exception):
     """A chunk must be rolled back and processed again one event per transaction."""
 
 
+class PostBuffer(list):
+    """The customer messages of a chunk, buffered in the context for
+    ``_post_inbound_batch``. Odoo hands back any live environment whose
+    context compares equal (``Environment.__new__``), and two empty lists are
+    equal: the environment of an earlier attempt, still held by its failure's
+    traceback, would collect this chunk's messages and they would be lost. A
+    buffer equals only itself."""
+    def __eq__(self, other):  # also asked first when a plain list is compared to it
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    __hash__ = object.__hash__
+
+
 class LeadChannelCapture(models.AbstractModel):
     """The capture of a chunk of events at once: the leads of new contacts
     created together (scoring and routing run set-based) and the customers'

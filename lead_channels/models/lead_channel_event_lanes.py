@@ -6,7 +6,7 @@ from odoo import api, fields, models
 
 from ..core import meta
 from ..core.phone import contact_keys
-from .lead_channel_capture_batch import ReplayOneByOne
+from .lead_channel_capture_batch import PostBuffer, ReplayOneByOne
 from .lead_channel_event import TRANSIENT_ERRORS
 
 CRON_BATCH = 200
@@ -319,7 +319,7 @@ class LeadChannelEvent(models.Model):
             event_ids = [event_id for event_id in event_ids if event_id in locked_ids]  # given order
         events = self.browse(event_ids)
         prepared = events._prepare_new_contacts()
-        posts = []
+        posts = PostBuffer()
         events.with_context(lead_channels_raise_transient=True, lead_channels_prepared=prepared,
                             lead_channels_posts=posts)._process()
         # no savepoint around the batches: a savepoint flushes, and so would

@@ -91,3 +91,24 @@ class TestInboxChunk(ChannelsCommon, TransactionCase):
             lead = self.Lead.search([("channel_contact_ref", "=", wa_id)])
             self.assertEqual(len(lead.message_ids.filtered(lambda m: m.wa_message_id == "wamid." + wamid)), 1)
         self.assertFalse(self.env["mail.message"].search([("wa_message_id", "=", "wamid.BAD")]))
+
+    def test_chunk_after_a_failed_attempt_posts_its_messages(self):
+        """Odoo reuses a live environment whose context compares equal: the
+        environment of an earlier attempt that failed before posting (still
+        held by its traceback) must not swallow the next chunk's messages.
+        The soak found three customer messages lost this way, their events
+        done after the routing lock's serialization failures."""
+        self.deliver("R1", "60123460021", "Rahim", "First question")
+        self.process_all()
+        lead = self.Lead.search([("channel_contact_ref", "=", "60123460021")])
+        # an earlier chunk's environment, as its failed attempt left it: nothing buffered
+        earlier = self.Event.with_context(lead_channels_raise_transient=True, lead_channels_prepared={},
+                                          lead_channels_posts=[])
+        event_id = self.deliver("R2", "60123460021", "Rahim", "Is the price negotiable?")
+        self.Event._process_chunk([event_id])
+        event = self.Event.browse(event_id)
+        self.assertEqual(event.state, "done")
+        posted = lead.message_ids.filtered(lambda m: m.wa_message_id == "wamid.R2")
+        self.assertEqual(len(posted), 1, "the customer's message is in the chatter")
+        self.assertEqual(event.posted_message_id, posted)
+        self.assertFalse(earlier.env.context["lead_channels_posts"], "nothing went to the earlier buffer")

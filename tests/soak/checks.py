@@ -136,9 +136,22 @@ def _check_messages(report, cr, ids):
     doubled = cr.fetchone()[0]
     report.figure("customer messages: distinct ids / events done / in chatter",
                   "%d / %d / %d" % (distinct_ids, events, in_chatter))
-    report.check("chatter messages = distinct message ids",
-                 distinct_ids == events == posted == distinct_posted == in_chatter and not doubled,
-                 "%d WhatsApp ids posted twice" % doubled if doubled else "")
+    ok = distinct_ids == events == posted == distinct_posted == in_chatter and not doubled
+    detail = "%d WhatsApp ids posted twice" % doubled if doubled else ""
+    if not ok:
+        detail = "; ".join(filter(None, [detail, _unposted_events(cr, ids)]))
+    report.check("chatter messages = distinct message ids", ok, detail)
+
+
+def _unposted_events(cr, ids):
+    """The done message events whose message is not in a lead's chatter, as
+    (id, kind, lead, message, message model, processed, attempts, error)."""
+    cr.execute("""SELECT e.id, e.kind, e.lead_id, e.posted_message_id, m.model, e.processed_at, e.attempts,
+                         left(e.error, 160)
+                    FROM lead_channel_event e LEFT JOIN mail_message m ON m.id = e.posted_message_id
+                   WHERE e.channel_id = ANY(%s) AND e.kind = ANY(%s) AND e.state = 'done'
+                     AND m.model IS DISTINCT FROM 'crm.lead' ORDER BY e.id""", [ids, list(MESSAGE_KINDS)])
+    return "not in chatter: %s" % cr.fetchall()
 
 
 def _check_owners(report, cr, ids, setup):
