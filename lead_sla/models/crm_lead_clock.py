@@ -1,9 +1,11 @@
 """The response clock of a lead: which policy applies, when it starts, its
 warning and deadline in the policy's working time, and the labels users read."""
 import logging
+import threading
 from datetime import datetime, time, timedelta
 from functools import partial
 
+import psycopg2.extensions
 import pytz
 
 from odoo import _, api, fields, models, tools
@@ -283,6 +285,34 @@ class CrmLead(models.Model):
         when = self.env.cr.precommit.data.pop("lead_sla.cron_at_commit:%s" % cron_xmlid, None)
         if when:
             self._lead_sla_cron_trigger(cron_xmlid, when)
+
+    @api.model
+    def _lead_sla_cron_work(self, cron_xmlid, work):
+        """Run ``work()``, a cron's pass over the due leads, in a READ
+        COMMITTED transaction of its own.
+
+        Its claims lock the due rows with SKIP LOCKED. Under REPEATABLE READ a
+        due lead that someone changed since the job began (an agent moved its
+        stage) fails the whole pass to serialize; Odoo then counts the job
+        failed, drops its due triggers and waits for its next interval (an
+        hour for nurture). READ COMMITTED locks that lead's latest version
+        instead, and re-checks it is still due. A deadlock still rolls the
+        pass back: the cron is then woken again at once.
+
+        Only in a cron worker (Odoo's job context names the cron): run by
+        hand, or in a test, the pass stays in the caller's transaction."""
+        if not self.env.context.get("cron_id") or getattr(threading.current_thread(), "testing", False):
+            return work()
+        self.env.cr.commit()  # the job's snapshot ends: the level is set before the pass reads
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        try:
+            return work()
+        except psycopg2.extensions.TransactionRollbackError as exc:
+            self.env.cr.rollback()
+            _logger.info("%s: rolled back (%s), woken again", cron_xmlid, exc)
+            self._lead_sla_cron_trigger(cron_xmlid, fields.Datetime.now())
+            self.env.cr.commit()
+            return None
 
     @api.model
     def _lead_sla_cron_trigger(self, cron_xmlid, when):

@@ -219,6 +219,10 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_lead_nurture(self, batch_size=1000):
+        self._lead_sla_cron_work(NURTURE_CRON, lambda: self._lead_nurture_cron_pass(batch_size))
+
+    @api.model
+    def _lead_nurture_cron_pass(self, batch_size):
         now = fields.Datetime.now()
         sent, failed = self._lead_nurture_run(now=now, batch_size=batch_size)
         done = len(sent) + len(failed)

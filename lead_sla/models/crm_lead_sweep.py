@@ -5,6 +5,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from .crm_lead_clock import SWEEP_CRON
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -19,8 +21,9 @@ class CrmLead(models.Model):
         Set-based and idempotent: each due lead is claimed by one UPDATE whose
         rows come from a partial index, locked with SKIP LOCKED, and moved out
         of the due state in the same statement; a concurrent sweep skips the
-        locked rows (or fails to serialize and is retried by the cron), so no
-        warning or escalation is sent twice.
+        locked rows (the cron's pass runs in READ COMMITTED: it locks the
+        latest version of a row, re-checked), so no warning or escalation is
+        sent twice.
         """
         now = now or self._lead_sla_now()
         self.env["crm.lead"].flush_model()
@@ -71,6 +74,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_lead_sla_sweep(self, batch_size=1000):
+        self._lead_sla_cron_work(SWEEP_CRON, lambda: self._lead_sla_sweep_pass(batch_size))
+
+    @api.model
+    def _lead_sla_sweep_pass(self, batch_size):
         now = fields.Datetime.now()
         warned, breached = self._lead_sla_sweep(now=now, batch_size=batch_size)
         done = len(warned) + len(breached)

@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -6,6 +7,8 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, tagged
 
 NAME = "Concurrent nurture lead"
+CHANGED = "Nurture lead changed during a run"
+CALL = "Call to check on the quotation"
 
 
 @tagged("post_install", "-at_install", "lead_sla")
@@ -153,3 +156,69 @@ class TestLeadNurtureConcurrentCrons(TransactionCase):
             self.assertEqual(lead.nurture_state, "done", "the sent step is not sent again")
             self.assertEqual(self._sent_messages(cr), 0)
             cr.rollback()
+
+
+
+@tagged("post_install", "-at_install", "lead_sla")
+class TestLeadNurtureRunMeetsAChangedLead(TransactionCase):
+    """A nurture run whose transaction began before an agent changed a due
+    lead still sends that lead's step. Under REPEATABLE READ its claim failed
+    to serialize, Odoo counted the job failed, dropped its triggers and waited
+    an hour (the soak saw steps due for minutes, never sent). The data is
+    committed and removed at cleanup."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            paused = env["lead.nurture.sequence"].search([])
+            paused.active = False  # other data's sequences: see above
+            sequence = env["lead.nurture.sequence"].create({
+                "name": "Changed during a run", "trigger": "cold", "sequence": 0,
+                "domain": repr([("name", "=", CHANGED)]),
+                "step_ids": [(0, 0, {"delay_days": 0, "action": "activity", "summary": CALL})]})
+            lead = env["crm.lead"].create({"name": CHANGED, "type": "opportunity",
+                                           "user_id": env.ref("base.user_admin").id})
+            lead._lead_sla_first_response("contacted")
+            self.assertEqual(lead.nurture_state, "running")
+            self.assertLessEqual(lead.nurture_next_date, fields.Datetime.now(), "due at once")
+            self.ids = {"lead": lead.id, "sequence": sequence.id, "paused": paused.ids}
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["crm.lead"].browse(self.ids["lead"]).unlink()
+            env["lead.nurture.sequence"].browse(self.ids["sequence"]).unlink()
+            env["lead.nurture.sequence"].browse(self.ids["paused"]).active = True
+            cron = env.ref("lead_sla.ir_cron_nurture")
+            env["ir.cron.trigger"].search([
+                ("cron_id", "=", cron.id),
+                ("call_at", ">=", fields.Datetime.now() - timedelta(hours=1))]).unlink()
+
+    def test_run_sends_the_step_of_a_lead_changed_since_it_began(self):
+        errors = []
+        with self.registry.cursor() as job_cr, self.registry.cursor() as agent_cr:
+            job_cr.execute("SELECT count(*) FROM crm_lead")  # the job's transaction has begun
+            # meanwhile an agent writes on the lead, and commits
+            api.Environment(agent_cr, SUPERUSER_ID, {})["crm.lead"].browse(self.ids["lead"]).description = \
+                "Asked to be called back next month"
+            agent_cr.commit()
+
+            def run():  # in a cron worker's thread (the pass commits)
+                try:
+                    env = api.Environment(job_cr, SUPERUSER_ID, {})
+                    cron = env.ref("lead_sla.ir_cron_nurture")  # the job's context, as Odoo's worker gives it
+                    env["crm.lead"].with_context(cron_id=cron.id)._cron_lead_nurture()
+                    job_cr.commit()
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(exc)
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join(60)
+        self.assertFalse(errors, "the run failed")
+        with self.registry.cursor() as cr:
+            lead = api.Environment(cr, SUPERUSER_ID, {})["crm.lead"].browse(self.ids["lead"])
+            self.assertEqual(lead.nurture_state, "done")
+            self.assertIn(CALL, lead.activity_ids.mapped("summary"), "the step was sent")

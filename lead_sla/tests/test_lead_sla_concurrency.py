@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -42,6 +43,38 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
                        WHERE model = 'crm.lead' AND res_id = %s
                          AND body::text LIKE '%%Response SLA breached%%'""", [self.lead_id])
         return cr.fetchone()[0]
+
+    def test_sweep_escalates_a_lead_changed_since_it_began(self):
+        """The cron's pass, in a job begun before an agent changed a due
+        lead, still escalates it: under REPEATABLE READ its claim failed to
+        serialize, and Odoo waited for the cron's next interval."""
+        now = T0 + timedelta(minutes=6)
+        errors, result = [], {}
+        with self.registry.cursor() as job_cr, self.registry.cursor() as agent_cr:
+            job_cr.execute("SELECT count(*) FROM crm_lead")  # the job's transaction has begun
+            api.Environment(agent_cr, SUPERUSER_ID, {})["crm.lead"].browse(self.lead_id).description = \
+                "Left a voicemail"
+            agent_cr.commit()
+
+            def run():  # in a cron worker's thread (the pass commits)
+                try:
+                    env = api.Environment(job_cr, SUPERUSER_ID, {})
+                    cron = env.ref("lead_sla.ir_cron_lead_sla_sweep")  # the job's context, as Odoo's worker gives it
+                    Lead = env["crm.lead"].with_context(cron_id=cron.id)
+                    _warned, breached = Lead._lead_sla_cron_work(
+                        "lead_sla.ir_cron_lead_sla_sweep", lambda: Lead._lead_sla_sweep(now=now))
+                    result["breached"] = breached.ids
+                    job_cr.commit()
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(exc)
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join(60)
+        self.assertFalse(errors, "the sweep failed")
+        self.assertEqual(result["breached"], [self.lead_id])
+        with self.registry.cursor() as cr:
+            self.assertEqual(self._notes(cr), 1)
 
     def test_two_cursors_warn_and_escalate_once(self):
         now = T0 + timedelta(minutes=6)
