@@ -1,5 +1,7 @@
+import threading
 from datetime import datetime
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, new_test_user
 
 HOT = {"phone": "+32 470 12 34 56", "lead_budget": 5000, "lead_timeline": "week",
@@ -7,6 +9,27 @@ HOT = {"phone": "+32 470 12 34 56", "lead_budget": 5000, "lead_timeline": "week"
 WARM = {"phone": "+32 470 12 34 57", "lead_timeline": "month"}
 COLD = {}
 T0 = datetime(2026, 11, 24, 10, 0, 0)  # a Tuesday
+
+
+def in_cron_worker(cr, cron_xmlid, work):
+    """Run ``work(env)`` on the real cursor ``cr`` as Odoo's cron worker runs a
+    job: in a thread of its own (not a test's: the job may commit), with the
+    job's context naming the cron, then commit. Returns (result, error)."""
+    outcome = {}
+
+    def run():
+        try:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = env(context={"cron_id": env.ref(cron_xmlid).id})
+            outcome["result"] = work(env)
+            cr.commit()
+        except Exception as exc:  # noqa: BLE001 - the caller asserts there is none
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    return outcome.get("result"), outcome.get("error")
 
 
 class LeadSlaCase(TransactionCase):

@@ -1,10 +1,11 @@
-import threading
 from datetime import timedelta
 
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, tagged
+
+from .common import in_cron_worker
 
 NAME = "Concurrent nurture lead"
 CHANGED = "Nurture lead changed during a run"
@@ -197,27 +198,15 @@ class TestLeadNurtureRunMeetsAChangedLead(TransactionCase):
                 ("call_at", ">=", fields.Datetime.now() - timedelta(hours=1))]).unlink()
 
     def test_run_sends_the_step_of_a_lead_changed_since_it_began(self):
-        errors = []
         with self.registry.cursor() as job_cr, self.registry.cursor() as agent_cr:
             job_cr.execute("SELECT count(*) FROM crm_lead")  # the job's transaction has begun
             # meanwhile an agent writes on the lead, and commits
             api.Environment(agent_cr, SUPERUSER_ID, {})["crm.lead"].browse(self.ids["lead"]).description = \
                 "Asked to be called back next month"
             agent_cr.commit()
-
-            def run():  # in a cron worker's thread (the pass commits)
-                try:
-                    env = api.Environment(job_cr, SUPERUSER_ID, {})
-                    cron = env.ref("lead_sla.ir_cron_nurture")  # the job's context, as Odoo's worker gives it
-                    env["crm.lead"].with_context(cron_id=cron.id)._cron_lead_nurture()
-                    job_cr.commit()
-                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                    errors.append(exc)
-
-            thread = threading.Thread(target=run)
-            thread.start()
-            thread.join(60)
-        self.assertFalse(errors, "the run failed")
+            _result, error = in_cron_worker(job_cr, "lead_sla.ir_cron_nurture",
+                                            lambda env: env["crm.lead"]._cron_lead_nurture())
+        self.assertFalse(error, "the run failed")
         with self.registry.cursor() as cr:
             lead = api.Environment(cr, SUPERUSER_ID, {})["crm.lead"].browse(self.ids["lead"])
             self.assertEqual(lead.nurture_state, "done")

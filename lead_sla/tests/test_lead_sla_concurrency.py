@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -6,7 +5,9 @@ import psycopg2.errors
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
-from .common import HOT, T0
+from .common import HOT, T0, in_cron_worker
+
+SWEEP = "lead_sla.ir_cron_lead_sla_sweep"
 
 
 @tagged("post_install", "-at_install", "lead_sla")
@@ -49,30 +50,16 @@ class TestLeadSlaConcurrentSweeps(TransactionCase):
         lead, still escalates it: under REPEATABLE READ its claim failed to
         serialize, and Odoo waited for the cron's next interval."""
         now = T0 + timedelta(minutes=6)
-        errors, result = [], {}
         with self.registry.cursor() as job_cr, self.registry.cursor() as agent_cr:
             job_cr.execute("SELECT count(*) FROM crm_lead")  # the job's transaction has begun
             api.Environment(agent_cr, SUPERUSER_ID, {})["crm.lead"].browse(self.lead_id).description = \
                 "Left a voicemail"
             agent_cr.commit()
-
-            def run():  # in a cron worker's thread (the pass commits)
-                try:
-                    env = api.Environment(job_cr, SUPERUSER_ID, {})
-                    cron = env.ref("lead_sla.ir_cron_lead_sla_sweep")  # the job's context, as Odoo's worker gives it
-                    Lead = env["crm.lead"].with_context(cron_id=cron.id)
-                    _warned, breached = Lead._lead_sla_cron_work(
-                        "lead_sla.ir_cron_lead_sla_sweep", lambda: Lead._lead_sla_sweep(now=now))
-                    result["breached"] = breached.ids
-                    job_cr.commit()
-                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                    errors.append(exc)
-
-            thread = threading.Thread(target=run)
-            thread.start()
-            thread.join(60)
-        self.assertFalse(errors, "the sweep failed")
-        self.assertEqual(result["breached"], [self.lead_id])
+            result, error = in_cron_worker(job_cr, SWEEP, lambda env: env["crm.lead"]._lead_sla_cron_work(
+                SWEEP, lambda: env["crm.lead"]._lead_sla_sweep(now=now)))
+        self.assertFalse(error, "the sweep failed")
+        _warned, breached = result
+        self.assertEqual(breached.ids, [self.lead_id])
         with self.registry.cursor() as cr:
             self.assertEqual(self._notes(cr), 1)
 
